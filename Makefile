@@ -1,0 +1,49 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is for operators and CI.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+
+.PHONY: run test lint migrate bench load e2e drills clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+## run: start gunicorn on $(HOST):$(PORT) in the embedded mode (SQLite + database cache), DEBUG on
+run: $(VENV)/.runtime
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py createcachetable
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo "API docs: http://$(HOST):$(PORT)/api/v1/docs/  (ReDoc: /api/v1/redoc/, schema: /api/v1/schema/)"
+	@echo "Admin:    http://$(HOST):$(PORT)/admin/  (create a user: .venv/bin/python manage.py createsuperuser)"
+	DEBUG=$${DEBUG:-true} HOST=$(HOST) PORT=$(PORT) exec $(BIN)/gunicorn -c config/gunicorn.conf.py
+
+## test: the whole suite with coverage (honours DATABASE_URL / REDIS_URL)
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/bandit -q -c pyproject.toml -r accounts audit configurations core downloads health uploads config
+
+migrate: $(VENV)/.runtime
+	$(BIN)/python manage.py migrate --noinput
+
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench
+
+load: $(VENV)/.dev
+	$(BIN)/python -m loadtests.run
+
+clean:
+	rm -rf var/test .pytest_cache .coverage htmlcov

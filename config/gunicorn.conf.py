@@ -1,0 +1,85 @@
+"""gunicorn settings: sync workers, graceful shutdown, JSON access log, Prometheus multiprocess hooks.
+
+Every value can be overridden from the environment (PORT, HOST, WEB_CONCURRENCY, GUNICORN_TIMEOUT, ...).
+Sync workers: measured on this project's machine, gthread never beat sync and sometimes fell to a third.
+"""
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+from gunicorn import glogging
+
+_root = Path(__file__).resolve().parent.parent
+_multiproc_dir = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_root / "var" / "prometheus")))
+
+bind = os.environ.get("GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+# A sync worker is busy for a whole request, large transfers included: keep this above the slowest
+# expected download or upload, or put a buffering proxy in front.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
+limit_request_line = 8190
+forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "127.0.0.1") or "127.0.0.1"
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+wsgi_app = "config.wsgi:application"
+
+
+class JsonAccessLogger(glogging.Logger):
+    """Writes each access-log line as one JSON object (gunicorn's format strings do not escape JSON)."""
+
+    def access(self, resp, req, environ, request_time):
+        if not (self.cfg.accesslog or self.cfg.logconfig or self.cfg.syslog):
+            return
+        headers = dict(resp.headers)
+        line = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "level": "INFO",
+            "logger": "gunicorn.access",
+            "request_id": headers.get("X-Request-ID"),
+            "method": environ.get("REQUEST_METHOD"),
+            "path": environ.get("PATH_INFO"),
+            "status": resp.status_code,
+            "bytes": getattr(resp, "sent", None),
+            "duration_ms": round(request_time.total_seconds() * 1000, 2),
+            "remote_addr": environ.get("REMOTE_ADDR"),
+        }
+        self.access_log.info(json.dumps(line))
+
+
+logger_class = JsonAccessLogger
+
+
+def on_starting(server):
+    # Samples of a previous run would be summed into this one's.
+    shutil.rmtree(_multiproc_dir, ignore_errors=True)
+    _multiproc_dir.mkdir(parents=True, exist_ok=True)
+
+
+def post_worker_init(worker):
+    # From the moment this worker is told to stop, /ready fails so the load balancer drains it first.
+    from health.state import begin_shutdown
+
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum, frame):
+        begin_shutdown()
+        if callable(previous):
+            previous(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_term)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,41 @@
+"""Accounts: passwords, JWT sessions, lockout, e-mail."""
+from datetime import timedelta
+
+from .env import env, env_int
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+JWT_ACCESS_TTL = env_int("JWT_ACCESS_TTL", 300)
+JWT_REFRESH_TTL = env_int("JWT_REFRESH_TTL", 604800)
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=JWT_ACCESS_TTL),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=JWT_REFRESH_TTL),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+
+LOCKOUT_FAILURES = env_int("LOCKOUT_FAILURES", 5)
+LOCKOUT_IP_FAILURES = env_int("LOCKOUT_IP_FAILURES", 50)
+LOCKOUT_WINDOW = env_int("LOCKOUT_WINDOW", 900)
+
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
+# Base URL of the links in verification and reset e-mails (the front end that takes the token).
+FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:8000")

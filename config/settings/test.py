@@ -1,0 +1,19 @@
+"""Settings for the test suite: the production composition with test-only defaults.
+
+DATABASE_URL and REDIS_URL are honoured, so the same suite runs against PostgreSQL and Redis (CI) and
+in the embedded mode (SQLite and the database cache).
+"""
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdefghijklmnop")
+os.environ.setdefault("CONFIG_ENCRYPTION_KEYS", "VO0qBKA0JDIwHSKSfNv9HnhF9feTmxShYqsvfn1nggs=")
+os.environ.setdefault("TESTING", "true")
+os.environ.setdefault("VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "var", "test"))
+
+from .base import *  # noqa: F403
+from .base import PASSWORD_HASHERS, VAR_DIR
+
+# Argon2 costs ~50 ms a hash; tests that check hashing itself use override_settings.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+MEDIA_ROOT = str(VAR_DIR / "media")
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

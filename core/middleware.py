@@ -1,0 +1,154 @@
+"""Cross-cutting HTTP behaviour: request ids, the request log line, CSP, problem+json for every error."""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse
+
+from core.net import client_ip
+from core.problems import PROBLEM_CONTENT_TYPE, default_code, is_api_path, problem_response
+from core.request_context import choose_request_id, reset_request_id, set_request_id
+
+request_logger = logging.getLogger("app.request")
+error_logger = logging.getLogger("app.error")
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+DOCS_PREFIXES = ("/api/v1/docs/", "/api/v1/redoc/", "/admin/", "/static/")
+
+
+def _route(request: HttpRequest) -> str:
+    match = getattr(request, "resolver_match", None)
+    return f"/{match.route}" if match and match.route else "<unmatched>"
+
+
+class RequestIDMiddleware:
+    """Gives every request an id (the client's if sane), exposes it to logs and echoes it back."""
+
+    def __init__(self, get_response: Handler):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = choose_request_id(request.META.get("HTTP_X_REQUEST_ID"))
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = set_request_id(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            reset_request_id(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class RequestLogMiddleware:
+    """One structured log line per request."""
+
+    def __init__(self, get_response: Handler):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        user_id = str(user.pk) if user is not None and getattr(user, "is_authenticated", False) else None
+        status = response.status_code
+        level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
+        request_logger.log(
+            level,
+            "%s %s %s",
+            request.method,
+            _route(request),
+            status,
+            extra={
+                "method": request.method,
+                "route": _route(request),
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "user_id": user_id,
+                "client_ip": client_ip(request),
+            },
+        )
+        return response
+
+
+class ContentSecurityPolicyMiddleware:
+    """A strict CSP for the API, a fitting one for the docs and admin pages.
+
+    Django 5.2 has no CSP support of its own, and django-csp configures one policy for the whole site;
+    two policies chosen by path are simpler here.
+    """
+
+    def __init__(self, get_response: Handler):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            pages = request.path.startswith(DOCS_PREFIXES)
+            response["Content-Security-Policy"] = settings.CSP_PAGES if pages else settings.CSP_API
+        return response
+
+
+_DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
+try:  # the pool raises its own timeout when the database is unreachable
+    from psycopg_pool import PoolTimeout
+
+    _DEPENDENCY_ERRORS += (PoolTimeout,)
+except ImportError:  # pragma: no cover - psycopg is a runtime dependency
+    pass
+
+
+class ProblemDetailsMiddleware:
+    """Under /api/, every error response is problem+json, whoever produced it.
+
+    DRF views already answer with problem details (core.exceptions). This catches the rest: Django's
+    404 for an unknown route, 405 from plain views, oversized bodies, and unexpected exceptions, which
+    are logged with the request id and answered with a 500 that shows nothing internal (also when DEBUG).
+    """
+
+    def __init__(self, get_response: Handler):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            is_api_path(request.path)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith(PROBLEM_CONTENT_TYPE)
+            and not getattr(response, "streaming", False)
+        ):
+            return self._as_problem(request, response)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_api_path(request.path):
+            return None
+        if isinstance(exception, RequestDataTooBig):
+            return problem_response(request, 413, detail="The request body is too large.")
+        if isinstance(exception, _DEPENDENCY_ERRORS) or (
+            isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
+        ):
+            error_logger.error("dependency unavailable: %s", type(exception).__name__)
+            return problem_response(
+                request, 503, detail="A backing service is unavailable; retry shortly.", headers={"Retry-After": "5"}
+            )
+        error_logger.exception("unhandled error on %s %s", request.method, _route(request))
+        return problem_response(request, 500, detail="An unexpected error occurred; quote the request id.")
+
+    @staticmethod
+    def _as_problem(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        status = response.status_code
+        detail = None
+        if status == 405 and response.get("Allow"):
+            detail = f"Allowed methods: {response['Allow']}."
+        problem = problem_response(request, status, detail=detail, code=default_code(status))
+        for header in ("Allow", "Retry-After", "WWW-Authenticate", "Content-Range"):
+            if header in response:
+                problem[header] = response[header]
+        return problem
+

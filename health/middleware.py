@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from health.metrics import LATENCY, REQUESTS
+
+
+class RequestMetricsMiddleware:
+    """Counts requests and their latency by route template (not raw path, to bound cardinality)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        route = f"/{match.route}" if match and match.route else "<unmatched>"
+        labels = (request.method if request.method in _METHODS else "OTHER", route, str(response.status_code))
+        REQUESTS.labels(*labels).inc()
+        LATENCY.labels(*labels).observe(time.perf_counter() - started)
+        return response
+
+
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}

@@ -1,0 +1,82 @@
+"""Fixtures shared by every test module: users by role and API clients. App fixtures live beside their tests."""
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.roles import Role
+from tests.accounts.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(db):
+    # Throttle, lockout and revocation counters must not leak from one test into the next.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    (tmp_path / "media").mkdir()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory(role=Role.VIEWER)
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory(role=Role.VIEWER)
+
+
+@pytest.fixture
+def editor(db):
+    return UserFactory(role=Role.EDITOR)
+
+
+@pytest.fixture
+def auditor(db):
+    return UserFactory(role=Role.AUDITOR)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(role=Role.ADMIN, is_staff=True)
+
+
+def _client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
+
+
+@pytest.fixture
+def user_client(user) -> APIClient:
+    return _client_for(user)
+
+
+@pytest.fixture
+def other_client(other_user) -> APIClient:
+    return _client_for(other_user)
+
+
+@pytest.fixture
+def editor_client(editor) -> APIClient:
+    return _client_for(editor)
+
+
+@pytest.fixture
+def auditor_client(auditor) -> APIClient:
+    return _client_for(auditor)
+
+
+@pytest.fixture
+def admin_client_api(admin_user) -> APIClient:
+    return _client_for(admin_user)

@@ -1,0 +1,54 @@
+import pytest
+
+from health import checks
+
+
+def test_liveness__always__returns_ok_without_touching_dependencies(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readiness__all_dependencies_up__returns_200_with_each_check(client):
+    response = client.get("/ready")
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"database", "migrations", "cache", "storage"}
+    assert all(check["status"] == "ok" and "latency_ms" in check for check in body["checks"].values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readiness__failing_check__returns_503_naming_it(client, monkeypatch):
+    def broken():
+        raise ConnectionError("connection refused")
+
+    monkeypatch.setitem(checks.CHECKS, "cache", broken)
+    response = client.get("/ready")
+    body = response.json()
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    assert body["status"] == "fail"
+    assert body["checks"]["cache"]["status"] == "fail"
+    assert "connection refused" in body["checks"]["cache"]["error"]
+    assert body["checks"]["database"]["status"] == "ok"
+
+
+def test_run_checks__hanging_check__fails_by_deadline(monkeypatch):
+    import threading
+
+    release = threading.Event()
+    monkeypatch.setattr(checks, "DEADLINE_SECONDS", 0.2)
+    results = checks.run_checks({"slow": lambda: release.wait(5)})
+    release.set()
+    assert results["slow"]["status"] == "fail"
+    assert "timed out" in results["slow"]["error"]
+
+
+def test_metrics__after_a_request__exposes_request_counter(client):
+    client.get("/health")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert b'http_requests_total{method="GET",route="/health",status="200"}' in response.content
