@@ -11,9 +11,12 @@ os.environ.setdefault("TESTING", "true")
 os.environ.setdefault("VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "var", "test"))
 
 from .base import *  # noqa: F403
-from .base import PASSWORD_HASHERS, VAR_DIR
+from .base import DATABASES, PASSWORD_HASHERS, VAR_DIR
 
 # Argon2 costs ~50 ms a hash; tests that check hashing itself use override_settings.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 MEDIA_ROOT = str(VAR_DIR / "media")
+# A file, not SQLite's in-memory default, so a real gunicorn started by a test sees the test database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

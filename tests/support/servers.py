@@ -1,0 +1,98 @@
+"""Run the project under real gunicorn against the test database, for tests that need real processes.
+
+Use with `@pytest.mark.django_db(transaction=True)` so the server (another process) sees committed rows.
+The server gets the test run's own settings (database, cache, keys, media root), so tokens minted in the
+test are valid there, and is stopped by its PID on exit.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PYTEST_", "COV_CORE_", "DJANGO_SETTINGS_MODULE"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DATABASE_URL=database_url(),
+        SECRET_KEY=settings.SECRET_KEY,
+        CONFIG_ENCRYPTION_KEYS=",".join(settings.CONFIG_ENCRYPTION_KEYS),
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        DEBUG="false",
+        TESTING="true",
+        GUNICORN_ACCESSLOG="",
+        LOG_LEVEL="WARNING",
+    )
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def gunicorn_server(workers: int = 1, *, startup_timeout: float = 30, **extra_env: str) -> Iterator[str]:
+    """Start gunicorn on a free loopback port; yields its base URL (http://127.0.0.1:PORT)."""
+    port = free_port()
+    multiproc_dir = Path(settings.MEDIA_ROOT).parent / f"prometheus-{port}"
+    env = server_env(PROMETHEUS_MULTIPROC_DIR=str(multiproc_dir), **extra_env)
+    command = [
+        sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base_url, process, startup_timeout)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_up(base_url: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not start in time")
