@@ -2,12 +2,17 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+# The documentation pages are HTML for GET only: DRF's OPTIONS metadata has no template to render them with.
+_PAGE_METHODS = ["get", "head"]
+_swagger_ui = SpectacularSwaggerSplitView.as_view(url_name="v1:schema", http_method_names=_PAGE_METHODS)
+_redoc = SpectacularRedocView.as_view(url_name="v1:schema", http_method_names=_PAGE_METHODS)
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     # The split view serves Swagger UI's start-up script as a file, so the page runs under a CSP
     # without 'unsafe-inline' scripts.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="v1:schema"), name="swagger-ui"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="v1:schema"), name="redoc"),
+    path("docs/", _swagger_ui, name="swagger-ui"),
+    path("redoc/", _redoc, name="redoc"),
     path("", include("accounts.urls")),
     path("", include("audit.urls")),
     path("", include("configurations.urls")),

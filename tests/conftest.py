@@ -1,10 +1,10 @@
 """Fixtures shared by every test module: users by role and API clients. App fixtures live beside their tests."""
 import pytest
 from django.core.cache import cache
-from rest_framework.test import APIClient
 
 from accounts.roles import Role
 from tests.accounts.factories import UserFactory
+from tests.support.contract import ContractAPIClient
 
 
 @pytest.fixture(autouse=True)
@@ -22,8 +22,10 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def api_client() -> APIClient:
-    return APIClient()
+def api_client() -> ContractAPIClient:
+    # Every response to these clients is checked against the OpenAPI schema (tests/support/contract.py);
+    # pass off_contract=True on a call that is deliberately outside the contract (an unknown route).
+    return ContractAPIClient()
 
 
 @pytest.fixture
@@ -51,32 +53,32 @@ def admin_user(db):
     return UserFactory(role=Role.ADMIN, is_staff=True)
 
 
-def _client_for(user) -> APIClient:
-    client = APIClient()
+def _client_for(user) -> ContractAPIClient:
+    client = ContractAPIClient()
     client.force_authenticate(user=user)
     return client
 
 
 @pytest.fixture
-def user_client(user) -> APIClient:
+def user_client(user) -> ContractAPIClient:
     return _client_for(user)
 
 
 @pytest.fixture
-def other_client(other_user) -> APIClient:
+def other_client(other_user) -> ContractAPIClient:
     return _client_for(other_user)
 
 
 @pytest.fixture
-def editor_client(editor) -> APIClient:
+def editor_client(editor) -> ContractAPIClient:
     return _client_for(editor)
 
 
 @pytest.fixture
-def auditor_client(auditor) -> APIClient:
+def auditor_client(auditor) -> ContractAPIClient:
     return _client_for(auditor)
 
 
 @pytest.fixture
-def admin_client_api(admin_user) -> APIClient:
+def admin_client_api(admin_user) -> ContractAPIClient:
     return _client_for(admin_user)
