@@ -1,6 +1,14 @@
+"""The tamper-evident trail: events chained by SHA-256, a chain head to serialize appends, checkpoints of prunes.
+
+Events are written only by `audit.services.record` (which assigns the next id and hash under the chain-head
+lock) and removed only by `audit.services.events_prune`. Through the ORM an existing event or checkpoint can be
+neither saved nor deleted; on PostgreSQL a trigger (migration 0002) also refuses UPDATE and DELETE in SQL.
+"""
 from __future__ import annotations
 
 from django.db import models
+
+from audit.errors import AuditImmutableError
 
 
 class ActorType(models.TextChoices):
@@ -10,10 +18,40 @@ class ActorType(models.TextChoices):
     ANONYMOUS = "anonymous", "Anonymous"
 
 
-class AuditEvent(models.Model):
-    """One entry of the tamper-evident trail (hash chaining is the audit work's to finish)."""
+class ImmutableQuerySet(models.QuerySet):
+    """Bulk update/delete would bypass the chain: refused (pruning has its own SQL path)."""
 
-    timestamp = models.DateTimeField(db_index=True)
+    def update(self, **kwargs):
+        raise AuditImmutableError(f"{self.model.__name__} rows cannot be updated")
+
+    def delete(self):
+        raise AuditImmutableError(f"{self.model.__name__} rows cannot be deleted")
+
+    update.queryset_only = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
+class ImmutableModel(models.Model):
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AuditImmutableError(f"{type(self).__name__} #{self.pk} is immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditImmutableError(f"{type(self).__name__} #{self.pk} cannot be deleted")
+
+
+class AuditEvent(ImmutableModel):
+    """One entry of the trail. `hash` = SHA-256 of the canonical serialization (audit.chain) incl. prev_hash."""
+
+    # Assigned by record() as the chain head's last id + 1 (gap-free, in chain order), never by a sequence.
+    id = models.BigAutoField(primary_key=True)
+    timestamp = models.DateTimeField()
     actor = models.CharField(max_length=64, blank=True, default="")
     actor_type = models.CharField(max_length=16, choices=ActorType.choices)
     action = models.CharField(max_length=100)
@@ -24,11 +62,50 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=128, blank=True, default="")
     changes = models.JSONField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64, blank=True, default="")
-    hash = models.CharField(max_length=64, blank=True, default="")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["-id"]
+        indexes = [
+            # Each filter of the API is paired with id so "newest first" pages stay an index range scan.
+            models.Index(fields=["actor", "id"], name="audit_event_actor_idx"),
+            models.Index(fields=["action", "id"], name="audit_event_action_idx"),
+            models.Index(fields=["target_type", "target_id", "id"], name="audit_event_target_idx"),
+            models.Index(fields=["request_id"], name="audit_event_request_idx"),
+            models.Index(fields=["timestamp"], name="audit_event_timestamp_idx"),
+        ]
+        constraints = [
+            # A second event claiming the same predecessor would be a fork.
+            models.UniqueConstraint(fields=["prev_hash"], name="audit_event_no_fork"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} #{self.pk}"
+
+
+class AuditChainHead(models.Model):
+    """The single row locked (SELECT ... FOR UPDATE) by every append: the last event's id and hash."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_id = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"chain head #{self.last_id}"
+
+
+class AuditCheckpoint(ImmutableModel):
+    """Left by a prune: the chain continues after `last_event_id` from `last_hash`."""
+
+    created_at = models.DateTimeField()
+    before = models.DateTimeField()
+    last_event_id = models.BigIntegerField()
+    last_hash = models.CharField(max_length=64)
+    pruned_count = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["-last_event_id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint after #{self.last_event_id}"

@@ -1,0 +1,45 @@
+"""The request being served, for events recorded without an explicit `request` (model changes, services).
+
+Set by `audit.middleware.AuditRequestMiddleware`; read lazily at record time, so the actor is whoever DRF
+authenticated by then (DRF copies its authenticated user and auth onto the Django request). This is why
+auditlog's own middleware is not used: it captures `request.user` before DRF has seen a JWT or an API key,
+and it trusts the client's first X-Forwarded-For entry.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from typing import Any
+
+_current_request: contextvars.ContextVar[Any] = contextvars.ContextVar("audit_request", default=None)
+
+
+def current_request() -> Any:
+    return _current_request.get()
+
+
+@contextlib.contextmanager
+def serving(request: Any) -> Iterator[None]:
+    token = _current_request.set(request)
+    try:
+        yield
+    finally:
+        _current_request.reset(token)
+
+
+_bulk_event_suppressed: contextvars.ContextVar[bool] = contextvars.ContextVar("audit_bulk_suppressed", default=False)
+
+
+def suppressed_bulk_event() -> bool:
+    return _bulk_event_suppressed.get()
+
+
+@contextlib.contextmanager
+def suppress_bulk_event() -> Iterator[None]:
+    """Inside bulk_update, which records per-object diffs itself, its internal update() records nothing."""
+    token = _bulk_event_suppressed.set(True)
+    try:
+        yield
+    finally:
+        _bulk_event_suppressed.reset(token)

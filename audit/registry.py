@@ -1,0 +1,131 @@
+"""Model changes captured into the trail: which models, and which of their fields are excluded or masked.
+
+django-auditlog provides the signal wiring (an `AuditlogModelRegistry` of our own, with our receivers
+instead of its LogEntry writers) and the per-field value extraction (`auditlog.diff.get_field_value`).
+Its LogEntry table, its middleware and its mask (which keeps half of the value) are not used: every
+change becomes an AuditEvent `model.<app>.<model>.<created|updated|deleted>` through audit.services, with
+`changes = {field: [old, new]}`.
+
+`TRACKED` maps a model label to its options. Labels whose model does not exist (yet) are skipped.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditlog.diff import get_field_value
+from auditlog.registry import AuditlogModelRegistry
+from django.apps import apps
+from django.db import models
+from django.db.models.signals import post_delete, post_save, pre_save
+
+from audit.redaction import MASK
+
+
+@dataclass(frozen=True)
+class Tracked:
+    exclude: tuple[str, ...] = ()  # never recorded (hashes, ciphertexts, bookkeeping)
+    mask: tuple[str, ...] = ()  # recorded as "********" when changed
+    mask_when: dict[str, Callable[[models.Model], bool]] = field(default_factory=dict)  # masked if predicate
+    public: tuple[str, ...] = ()  # identifiers exempt from the secret-by-name rule (e.g. a config entry's `key`)
+
+    def masked_fields(self, *instances: models.Model | None) -> set[str]:
+        masked = set(self.mask)
+        for name, predicate in self.mask_when.items():
+            if any(instance is not None and predicate(instance) for instance in instances):
+                masked.add(name)
+        return masked
+
+
+def _secret_entry(instance: models.Model) -> bool:
+    return bool(getattr(instance, "secret", False))
+
+
+TRACKED: dict[str, Tracked] = {
+    "accounts.user": Tracked(exclude=("password", "last_login")),
+    "auth.group": Tracked(),
+    "configurations.namespace": Tracked(),
+    "configurations.environment": Tracked(),
+    "configurations.entry": Tracked(exclude=("value_encrypted",), mask_when={"value": _secret_entry}, public=("key",)),
+    "configurations.apikey": Tracked(exclude=("key_hash", "hashed_key", "hash"), mask=("prefix",)),
+    "downloads.file": Tracked(),
+    "uploads.upload": Tracked(),
+}
+
+_NO_OPTIONS = Tracked()
+
+
+def options_for(model: type[models.Model]) -> Tracked:
+    return TRACKED.get(model._meta.label_lower, _NO_OPTIONS)
+
+
+def _value(instance: models.Model | None, model_field: models.Field) -> Any:
+    return None if instance is None else get_field_value(instance, model_field, use_json_for_changes=True)
+
+
+def model_diff(
+    old: models.Model | None, new: models.Model | None, fields: Iterable[str] | None = None
+) -> dict[str, list[Any]]:
+    """{field: [old, new]} of the changed concrete fields, excluded fields dropped and masked ones masked."""
+    instance = new if new is not None else old
+    assert instance is not None
+    options = options_for(type(instance))
+    wanted = set(fields) if fields else None
+    diff: dict[str, list[Any]] = {}
+    for model_field in instance._meta.concrete_fields:
+        if model_field.name in options.exclude:
+            continue
+        if wanted is not None and not {model_field.name, model_field.attname} & wanted:
+            continue
+        before, after = _value(old, model_field), _value(new, model_field)
+        if before != after:
+            diff[model_field.name] = [before, after]
+    for name in options.masked_fields(old, new) & diff.keys():
+        diff[name] = [value if value in (None, "") else MASK for value in diff[name]]
+    return diff
+
+
+def _before_save(sender, instance: models.Model, update_fields=None, **kwargs) -> None:
+    if instance._state.adding or instance.pk is None:
+        return
+    old = sender._base_manager.filter(pk=instance.pk).first()
+    instance._audit_diff = model_diff(old, instance, update_fields) if old is not None else None  # type: ignore[attr-defined]
+
+
+def _after_save(sender, instance: models.Model, created: bool, **kwargs) -> None:
+    from audit.services import record_model_change
+
+    diff = model_diff(None, instance) if created else instance.__dict__.pop("_audit_diff", None)
+    if diff:
+        record_model_change("created" if created else "updated", instance, diff)
+
+
+def _after_delete(sender, instance: models.Model, **kwargs) -> None:
+    from audit.services import record_model_change
+
+    record_model_change("deleted", instance, model_diff(instance, None))
+
+
+model_changes = AuditlogModelRegistry(
+    create=False,
+    update=False,
+    delete=False,
+    access=False,
+    m2m=False,
+    custom={pre_save: _before_save, post_save: _after_save, post_delete: _after_delete},
+)
+
+
+def register_tracked_models() -> list[str]:
+    """Connect every TRACKED model that exists; returns the labels registered (called by AuditConfig.ready)."""
+    registered = []
+    for label in TRACKED:
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            continue  # that app's model is not written yet, or was renamed
+        if not model_changes.contains(model):
+            model_changes.register(model)
+        registered.append(label)
+    return registered

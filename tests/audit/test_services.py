@@ -1,0 +1,122 @@
+import pytest
+from django.db import transaction
+from django.test import RequestFactory
+
+from audit.chain import compute_hash
+from audit.context import serving
+from audit.models import ActorType, AuditChainHead, AuditEvent
+from audit.services import record
+from tests.accounts.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeApiKey:
+    audit_actor_type = "api_key"
+    pk = 42
+
+
+def test_record__user_actor__stores_type_id_and_chains_hash(user):
+    first = record("test.first.done", actor=user)
+    second = record("test.second.done", actor=user, target=user)
+
+    stored = AuditEvent.objects.get(pk=second.pk)
+    assert (stored.actor_type, stored.actor) == (ActorType.USER, str(user.pk))
+    assert (stored.target_type, stored.target_id) == ("accounts.user", str(user.pk))
+    assert stored.prev_hash == first.hash
+    assert stored.hash == compute_hash(vars(stored))
+    assert stored.id == first.id + 1
+
+
+def test_record__api_key_on_request_auth__is_the_actor(rf, user):
+    request = rf.get("/", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT="probe/1")
+    request.user, request.auth = user, FakeApiKey()
+
+    event = record("config.resolved.read", request=request)
+
+    assert (event.actor_type, event.actor) == ("api_key", "42")
+    assert (event.ip, event.user_agent) == ("203.0.113.9", "probe/1")
+
+
+def test_record__no_request__is_system():
+    assert record("audit.test.ran").actor_type == ActorType.SYSTEM
+
+
+def test_record__anonymous_request__is_anonymous(rf):
+    from django.contrib.auth.models import AnonymousUser
+
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    assert record("auth.login.failed", request=request).actor_type == ActorType.ANONYMOUS
+
+
+def test_record__request_being_served__is_used_when_none_passed(rf, user):
+    request = rf.get("/", REMOTE_ADDR="198.51.100.7")
+    request.user, request.request_id = user, "req-1"
+    with serving(request):
+        event = record("test.context.used")
+    assert (event.actor, event.ip, event.request_id) == (str(user.pk), "198.51.100.7", "req-1")
+
+
+def test_record__forged_forwarded_for__ip_is_the_peer(rf, settings):
+    settings.TRUSTED_PROXIES = []
+    request = rf.get("/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="6.6.6.6")
+    assert record("auth.login.failed", request=request).ip == "192.0.2.1"
+
+
+def test_record__client_info_disabled__keeps_no_ip_or_user_agent(rf, settings):
+    settings.AUDIT_STORE_CLIENT_INFO = False
+    request = rf.get("/", REMOTE_ADDR="192.0.2.1", HTTP_USER_AGENT="curl/8")
+    event = record("auth.login.failed", request=request)
+    assert (event.ip, event.user_agent) == (None, "")
+
+
+def test_record__rolled_back_transaction__leaves_no_hole():
+    first = record("test.kept.one")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        record("test.rolled.back")
+        raise RuntimeError
+    second = record("test.kept.two")
+
+    assert second.id == first.id + 1
+    assert second.prev_hash == first.hash
+    assert AuditChainHead.objects.get().last_hash == second.hash
+
+
+def test_record__bad_action__raises_value_error():
+    with pytest.raises(ValueError):
+        record("Not A Dotted Action")
+
+
+def test_record__secrets__are_stripped_from_changes_and_metadata(user):
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlX2J5dGVz"
+    api_key = "k7Qz9XvB2mN4pL8rT1wY6uE3sA5dF0gH"
+    event = record(
+        "test.secrets.passed",
+        actor=user,
+        changes={"password": ["old-Pa55", "new-Pa55"], "value": ["plain", "also plain"]},
+        metadata={"note": f"token {jwt}", "raw": api_key, "api_key": "x", "sha256": "ab" * 32},
+    )
+
+    stored = AuditEvent.objects.get(pk=event.pk)
+    dumped = str(vars(stored))
+    for secret in ("old-Pa55", "new-Pa55", jwt, api_key):
+        assert secret not in dumped
+    assert stored.changes["value"] == ["plain", "also plain"]
+    assert stored.metadata["sha256"] == "ab" * 32
+
+
+def test_record__model_change__captured_with_field_diff_and_password_excluded():
+    account = UserFactory()
+    account.set_password("Sup3r-secret-pw!")
+    account.display_name = "Renamed"
+    account.save()
+
+    event = AuditEvent.objects.filter(action="model.accounts.user.updated").get()
+    assert event.changes == {"display_name": [event.changes["display_name"][0], "Renamed"]}
+    assert "password" not in str(AuditEvent.objects.values_list("changes", flat=True)[::1])
+
+
+@pytest.fixture
+def rf() -> RequestFactory:
+    return RequestFactory()
