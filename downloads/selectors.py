@@ -1,0 +1,39 @@
+"""Reads of files and downloads, scoped to what the caller may see (others' objects are simply not there)."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from accounts.roles import Role
+from core.errors import NotFoundError
+from downloads.models import Download, File
+
+
+def manages_all(user: Any) -> bool:
+    """Admins manage every user's files and downloads."""
+    return bool(user.is_superuser or getattr(user, "role", None) == Role.ADMIN)
+
+
+def file_list_for(*, user: Any) -> QuerySet[File]:
+    files = File.objects.all()
+    return files if manages_all(user) else files.filter(owner=user)
+
+
+def file_get_for(*, user: Any, file_id: Any) -> File:
+    file = file_list_for(user=user).filter(pk=file_id).first()
+    if file is None:
+        raise NotFoundError("No such file.")
+    return file
+
+
+def download_list_for(*, user: Any) -> QuerySet[Download]:
+    downloads = Download.objects.select_related("file")
+    return downloads if manages_all(user) else downloads.filter(owner=user)
+
+
+def download_get_for(*, user: Any, download_id: Any) -> Download:
+    download = download_list_for(user=user).filter(pk=download_id).first()
+    if download is None:
+        raise NotFoundError("No such download.")
+    return download

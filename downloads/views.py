@@ -1,0 +1,278 @@
+"""Files and downloads API: thin views over selectors and services; bytes go through serving.serve_file."""
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import ApplicationError, PayloadTooLargeError, PreconditionFailedError
+from core.schema import problem
+from downloads import selectors, services
+from downloads.links import link_resolve
+from downloads.serializers import (
+    DownloadCompleteInputSerializer,
+    DownloadCreateInputSerializer,
+    DownloadOutputSerializer,
+    DownloadProgressInputSerializer,
+    FileLinkInputSerializer,
+    FileLinkOutputSerializer,
+    FileOutputSerializer,
+    FileUploadInputSerializer,
+)
+from downloads.serving import BLOCK_SIZE, serve_file
+from downloads.uploading import StoringUploadHandler
+
+
+class IgnoreAcceptNegotiation(BaseContentNegotiation):
+    """Byte endpoints answer with the file whatever Accept says; their errors are always problem+json."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+_HEADER = OpenApiTypes.STR
+_BYTES_HEADERS = [
+    OpenApiParameter(name, _HEADER, OpenApiParameter.HEADER, required=False)
+    for name in ("Range", "If-Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since")
+]
+_BYTES_RESPONSES = {
+    (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The whole content."),
+    (206, "*/*"): OpenApiResponse(
+        OpenApiTypes.BINARY, description="One range (Content-Range), or several as multipart/byteranges."
+    ),
+    304: OpenApiResponse(description="Not modified (If-None-Match / If-Modified-Since)."),
+    412: problem("If-Match or If-Unmodified-Since failed."),
+    416: problem("No satisfiable range; Content-Range: bytes */size."),
+}
+
+
+class _BytesView(APIView):
+    content_negotiation_class = IgnoreAcceptNegotiation
+
+
+class FileListCreateView(generics.ListAPIView):
+    serializer_class = FileOutputSerializer
+    parser_classes = [MultiPartParser]
+
+    def get_queryset(self):
+        return selectors.file_list_for(user=self.request.user)
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before anything can parse the body, so the file streams through the hashing handler only.
+        if request.method == "POST":
+            request.upload_handlers = [StoringUploadHandler(request)]
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(summary="The caller's files", responses={200: FileOutputSerializer(many=True)})
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Upload a file (multipart/form-data, field `file`), streamed to storage",
+        request={"multipart/form-data": FileUploadInputSerializer},
+        responses={
+            201: FileOutputSerializer,
+            413: problem("Larger than MAX_UPLOAD_SIZE (`payload_too_large`) or over quota (`quota_exceeded`)."),
+            415: problem("Not multipart/form-data."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        if not (request.content_type or "").startswith("multipart/form-data"):
+            raise UnsupportedMediaType(request.content_type or "")
+        handler = request.upload_handlers[0]
+        try:
+            serializer = FileUploadInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            upload = serializer.validated_data["file"]
+            file = services.file_create_from_blob(
+                owner=request.user, name=upload.name, writer=upload.writer, request=request
+            )
+        except BaseException:
+            handler.discard()
+            raise
+        return Response(FileOutputSerializer(file).data, status=status.HTTP_201_CREATED)
+
+
+class FileDetailView(APIView):
+    @extend_schema(summary="One of the caller's files", responses={200: FileOutputSerializer})
+    def get(self, request: Request, file_id) -> Response:
+        file = selectors.file_get_for(user=request.user, file_id=file_id)
+        return Response(FileOutputSerializer(file).data)
+
+    @extend_schema(summary="Delete a file (its links and downloads go with it)", responses={204: None})
+    def delete(self, request: Request, file_id) -> Response:
+        file = selectors.file_get_for(user=request.user, file_id=file_id)
+        services.file_delete(file=file, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FileContentView(_BytesView):
+    @extend_schema(summary="The file's bytes", parameters=_BYTES_HEADERS, responses=_BYTES_RESPONSES)
+    def get(self, request: Request, file_id):
+        return serve_file(request._request, selectors.file_get_for(user=request.user, file_id=file_id))
+
+    @extend_schema(
+        summary="Replace the content (raw body): a new sha256 and ETag",
+        request={"application/octet-stream": OpenApiTypes.BINARY},
+        parameters=[OpenApiParameter("If-Match", _HEADER, OpenApiParameter.HEADER, required=False)],
+        responses={
+            200: FileOutputSerializer,
+            411: problem("Content-Length is required."),
+            412: problem("If-Match does not match the current ETag."),
+            413: problem("Larger than MAX_UPLOAD_SIZE or over quota."),
+        },
+    )
+    def put(self, request: Request, file_id) -> Response:
+        file = selectors.file_get_for(user=request.user, file_id=file_id)
+        if_match = request.META.get("HTTP_IF_MATCH")
+        if if_match is not None and if_match.strip() not in ("*", file.etag):
+            raise PreconditionFailedError("If-Match does not match the current ETag.")
+        length = _declared_length(request)
+        services.quota_ensure_available(owner=file.owner, additional_bytes=length - file.size)
+        raw = request._request  # the raw body, bypassing DRF's parsers
+        writer = services.blob_write_stream(
+            blocks=iter(lambda: raw.read(BLOCK_SIZE), b""), max_size=min(length, settings.MAX_UPLOAD_SIZE)
+        )
+        if writer.hasher.size != length:
+            writer.abort()
+            raise ApplicationError("The body ended before Content-Length bytes.", code="incomplete_body")
+        file = services.file_replace_content(file=file, writer=writer, request=request)
+        return Response(FileOutputSerializer(file).data)
+
+
+def _declared_length(request: Request) -> int:
+    raw = request.META.get("CONTENT_LENGTH") or ""
+    if not raw.isdigit():
+        raise LengthRequiredError("Send the body with a Content-Length.")
+    length = int(raw)
+    if length > settings.MAX_UPLOAD_SIZE:
+        raise PayloadTooLargeError(f"The content is larger than {settings.MAX_UPLOAD_SIZE} bytes.")
+    return length
+
+
+class LengthRequiredError(ApplicationError):
+    status_code = 411
+    code = "length_required"
+    title = "Length required"
+
+
+class FileLinkCreateView(APIView):
+    @extend_schema(
+        summary="Create a signed link to the file's current content",
+        request=FileLinkInputSerializer,
+        responses={201: FileLinkOutputSerializer},
+    )
+    def post(self, request: Request, file_id) -> Response:
+        file = selectors.file_get_for(user=request.user, file_id=file_id)
+        serializer = FileLinkInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        expires_in = serializer.validated_data["expires_in"]
+        link, token = services.link_create(file=file, expires_in=expires_in, request=request)
+        url = request.build_absolute_uri(f"/api/v1/d/{token}/")
+        return Response(
+            FileLinkOutputSerializer({"url": url, "expires_at": link.expires_at}).data, status=status.HTTP_201_CREATED
+        )
+
+
+class LinkContentView(_BytesView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="The bytes behind a signed link (no authentication)",
+        auth=[],
+        parameters=_BYTES_HEADERS,
+        responses={
+            **_BYTES_RESPONSES,
+            403: problem("The link is invalid (tampered)."),
+            410: problem("The link has expired or was revoked."),
+        },
+    )
+    def get(self, request: Request, token: str):
+        return serve_file(request._request, link_resolve(token))
+
+
+class DownloadListCreateView(generics.ListAPIView):
+    serializer_class = DownloadOutputSerializer
+
+    def get_queryset(self):
+        return selectors.download_list_for(user=self.request.user)
+
+    @extend_schema(summary="The caller's downloads with progress", responses={200: DownloadOutputSerializer(many=True)})
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Start a download of a file's current version",
+        request=DownloadCreateInputSerializer,
+        responses={201: DownloadOutputSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = DownloadCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        file = selectors.file_get_for(user=request.user, file_id=serializer.validated_data["file"])
+        download = services.download_create(owner=request.user, file=file)
+        return Response(DownloadOutputSerializer(download, context={"request": request}).data, status=201)
+
+
+class DownloadDetailView(APIView):
+    @extend_schema(summary="One download with its progress", responses={200: DownloadOutputSerializer})
+    def get(self, request: Request, download_id) -> Response:
+        download = selectors.download_get_for(user=request.user, download_id=download_id)
+        return Response(DownloadOutputSerializer(download, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Report verified progress (next_offset becomes bytes_received)",
+        request=DownloadProgressInputSerializer,
+        responses={200: DownloadOutputSerializer, 409: problem("Completed, stale, or beyond the size.")},
+    )
+    def patch(self, request: Request, download_id) -> Response:
+        download = selectors.download_get_for(user=request.user, download_id=download_id)
+        serializer = DownloadProgressInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        download = services.download_update_progress(download=download, **serializer.validated_data)
+        return Response(DownloadOutputSerializer(download, context={"request": request}).data)
+
+    @extend_schema(summary="Forget a download", responses={204: None})
+    def delete(self, request: Request, download_id) -> Response:
+        services.download_delete(download=selectors.download_get_for(user=request.user, download_id=download_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DownloadCompleteView(APIView):
+    @extend_schema(
+        summary="Verify the downloaded bytes: completed, or 409 and failed",
+        request=DownloadCompleteInputSerializer,
+        responses={200: DownloadOutputSerializer, 409: problem("sha256 mismatch (now failed), or not open.")},
+    )
+    def post(self, request: Request, download_id) -> Response:
+        download = selectors.download_get_for(user=request.user, download_id=download_id)
+        serializer = DownloadCompleteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        sha256 = serializer.validated_data["sha256"]
+        download = services.download_complete(download=download, sha256=sha256, request=request)
+        return Response(DownloadOutputSerializer(download, context={"request": request}).data)
+
+
+class DownloadContentView(_BytesView):
+    @extend_schema(
+        summary="The bytes of the version the download is pinned to",
+        parameters=_BYTES_HEADERS,
+        responses={**_BYTES_RESPONSES, 412: problem("A precondition failed, or the file changed (`download_stale`).")},
+    )
+    def get(self, request: Request, download_id):
+        download = selectors.download_get_for(user=request.user, download_id=download_id)
+        if download.etag != download.file.etag:  # a resume must never stitch two versions
+            raise PreconditionFailedError("The file has changed since this download began.", code="download_stale")
+        return serve_file(request._request, download.file)
