@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError
 
 from core.net import client_ip
 from core.problems import PROBLEM_CONTENT_TYPE, default_code, is_api_path, problem_response
@@ -103,6 +103,18 @@ except ImportError:  # pragma: no cover - psycopg is a runtime dependency
     pass
 
 
+def _page_error(request: HttpRequest, exception: Exception) -> HttpResponse | None:
+    """Outside /api/ too, an unexpected error is logged and answered without a traceback, even with DEBUG
+    (Django's debug page would show one); Django's own 4xx handling (404, 400, 403) is left to Django."""
+    if isinstance(exception, Http404 | PermissionDenied | SuspiciousOperation | BadRequest):
+        return None
+    error_logger.exception("unhandled error on %s %s", request.method, _route(request))
+    request_id = getattr(request, "request_id", "")
+    return HttpResponseServerError(
+        f"Server error. Quote this request id when reporting it: {request_id}\n", content_type="text/plain"
+    )
+
+
 class ProblemDetailsMiddleware:
     """Under /api/, every error response is problem+json, whoever produced it.
 
@@ -127,7 +139,7 @@ class ProblemDetailsMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_path(request.path):
-            return None
+            return _page_error(request, exception)
         if isinstance(exception, RequestDataTooBig):
             return problem_response(request, 413, detail="The request body is too large.")
         if isinstance(exception, _DEPENDENCY_ERRORS) or (

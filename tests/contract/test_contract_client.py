@@ -13,9 +13,7 @@ def checker() -> ContractChecker:
 
 @pytest.fixture
 def client(checker, db) -> ContractAPIClient:
-    client = ContractAPIClient()
-    client.checker = lambda: checker
-    return client
+    return ContractAPIClient(checker=checker)
 
 
 def test_contract_client__documented_response__passes(client):

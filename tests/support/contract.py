@@ -157,11 +157,13 @@ def default_checker() -> ContractChecker:
 class ContractAPIClient(APIClient):
     """APIClient whose every response is checked against the OpenAPI schema (see the module docstring)."""
 
-    checker = staticmethod(default_checker)
+    def __init__(self, *args: Any, checker: ContractChecker | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._checker = checker  # None: the project's schema
 
     def request(self, **kwargs: Any) -> Any:
         off_contract = kwargs.pop(OFF_CONTRACT, False)
         response = super().request(**kwargs)
         if not off_contract:
-            self.checker().check(kwargs["REQUEST_METHOD"], kwargs["PATH_INFO"], response)
+            (self._checker or default_checker()).check(kwargs["REQUEST_METHOD"], kwargs["PATH_INFO"], response)
         return response

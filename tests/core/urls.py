@@ -1,0 +1,88 @@
+"""A test-only URLconf: tiny DRF views that exercise the cross-cutting error handling under /api/."""
+from django.db import OperationalError
+from django.http import HttpResponse
+from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from core.serializers import StrictSerializer
+
+
+class CoreEchoInputSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=20)
+    tags = serializers.ListField(child=serializers.CharField(max_length=5), required=False)
+
+
+class CoreEchoOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+
+
+class OncePerMinuteThrottle(AnonRateThrottle):
+    rate = "1/min"
+
+
+class EchoView(APIView):
+    permission_classes = [permissions.AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(request=CoreEchoInputSerializer, responses={201: CoreEchoOutputSerializer})
+    def post(self, request):
+        serializer = CoreEchoInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response({"name": serializer.validated_data["name"]}, status=201)
+
+
+class ThrottledView(APIView):
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [OncePerMinuteThrottle]
+
+    @extend_schema(responses={200: CoreEchoOutputSerializer})
+    def get(self, request):
+        return Response({"name": "ok"})
+
+
+class BoomView(APIView):
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    throttle_classes: list = []
+
+    @extend_schema(responses={200: CoreEchoOutputSerializer})
+    def get(self, request):
+        raise RuntimeError("SELECT password FROM accounts_user -- internal detail")
+
+
+class DatabaseDownView(APIView):
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    throttle_classes: list = []
+
+    @extend_schema(responses={200: CoreEchoOutputSerializer})
+    def get(self, request):
+        raise OperationalError("connection to server at 10.0.0.5 port 5432 failed: Connection refused")
+
+
+def plain_boom(request):
+    raise RuntimeError("internal detail of a page")
+
+
+@csrf_exempt
+def plain_form(request):
+    return HttpResponse(f"{len(request.POST)} fields")
+
+
+api_patterns = [
+    path("echo/", EchoView.as_view(), name="echo"),
+    path("throttled/", ThrottledView.as_view(), name="throttled"),
+    path("boom/", BoomView.as_view(), name="boom"),
+    path("database-down/", DatabaseDownView.as_view(), name="database-down"),
+]
+urlpatterns = [
+    path("api/v1/", include((api_patterns, "v1"), namespace="v1")),
+    path("page/boom/", plain_boom),
+    path("api/plain-form/", plain_form),
+]
