@@ -1,0 +1,47 @@
+"""An upload in progress (tus): its declared length, the offset reached, its owner and expiry."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Upload(models.Model):
+    """The state of one tus upload. The bytes received so far are in uploads.partials, not here.
+
+    `file_id` is the id of the downloads File the upload became: a plain column, not a foreign key, so
+    this app's migrations do not depend on the downloads app's.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads")
+    length = models.PositiveBigIntegerField(help_text="Upload-Length: the size of the whole file in bytes.")
+    offset = models.PositiveBigIntegerField(default=0, help_text="Bytes received and stored so far.")
+    filename = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=255, blank=True)
+    metadata = models.JSONField(default=dict, blank=True, help_text="The decoded Upload-Metadata.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(help_text="Unfinished after this moment: 410, then removed by cleanup.")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    file_id = models.UUIDField(null=True, blank=True, help_text="The file this upload became.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["owner", "completed_at"], name="uploads_owner_completed_idx"),
+            models.Index(fields=["expires_at"], name="uploads_expires_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(offset__lte=models.F("length")), name="uploads_offset_lte_length"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"upload {self.id} ({self.offset}/{self.length})"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.completed_at is not None

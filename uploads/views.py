@@ -1,0 +1,153 @@
+"""tus 1.0.0 endpoints: thin views over uploads.services; the protocol's headers are parsed in uploads.tus.
+
+No DRF parser ever sees a body here: PATCH (and POST with creation-with-upload) bodies are streamed from
+the WSGI input straight into the partial file by the service.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.urls import reverse
+from rest_framework import permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import ApplicationError, PayloadTooLargeError
+from uploads import openapi, services
+from uploads.models import Upload
+from uploads.selectors import upload_get_for_user
+from uploads.tus import (
+    CHECKSUM_ALGORITHMS,
+    TUS_EXTENSIONS,
+    TUS_VERSION,
+    ensure_offset_content_type,
+    ensure_tus_version,
+    parse_checksum,
+    parse_metadata,
+    parse_non_negative,
+)
+
+_REASONS = {460: "Checksum Mismatch"}  # not in http.HTTPStatus, so Django would say "Unknown Status Code"
+
+
+def _method(view: APIView) -> str | None:
+    request = getattr(view, "request", None)  # None while drf-spectacular inspects the view
+    return request.method if request is not None else None
+
+
+class TusView(APIView):
+    """Common tus behaviour: unauthenticated OPTIONS discovery, the version check, `Tus-Resumable` on
+    every response."""
+
+    def get_authenticators(self):
+        # An OPTIONS request (tus discovery, CORS preflight) carries no credentials, and must not fail on any.
+        return [] if _method(self) == "OPTIONS" else super().get_authenticators()
+
+    def get_permissions(self):
+        if _method(self) == "OPTIONS":
+            return [permissions.AllowAny()]
+        return super().get_permissions()
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method != "OPTIONS":
+            ensure_tus_version(request.headers.get("Tus-Resumable"))
+
+    def finalize_response(self, request: Request, response: Response, *args, **kwargs) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Tus-Resumable"] = TUS_VERSION
+        if response.status_code in _REASONS:
+            response.reason_phrase = _REASONS[response.status_code]
+        return response
+
+    def options(self, request: Request, *args, **kwargs) -> Response:
+        return Response(
+            status=status.HTTP_204_NO_CONTENT,
+            headers={
+                "Tus-Version": TUS_VERSION,
+                "Tus-Extension": ",".join(TUS_EXTENSIONS),
+                "Tus-Max-Size": str(settings.MAX_UPLOAD_SIZE),
+                "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS),
+            },
+        )
+
+
+def _body(request: Request) -> tuple[Callable[[int], bytes], int | None]:
+    """The raw body as a bounded reader, and its declared length (None for a chunked body)."""
+    django_request = request._request
+    if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return request.META["wsgi.input"].read, None  # the server de-chunks; Django would see no body
+    return django_request.read, parse_non_negative(request.META.get("CONTENT_LENGTH") or "0", "Content-Length")
+
+
+def _state_headers(upload: Upload) -> dict[str, str]:
+    headers = {"Upload-Offset": str(upload.offset)}
+    if upload.is_complete:
+        headers["Upload-File-Id"] = str(upload.file_id)
+    else:
+        headers["Upload-Expires"] = services.upload_expires_header(upload)
+    return headers
+
+
+def _metadata_header(metadata: dict[str, str | None]) -> str:
+    return ",".join(
+        key if value is None else f"{key} {base64.b64encode(value.encode()).decode()}"
+        for key, value in metadata.items()
+    )
+
+
+class UploadCollectionView(TusView):
+    @openapi.upload_create_schema
+    def post(self, request: Request) -> Response:
+        if "HTTP_UPLOAD_DEFER_LENGTH" in request.META:
+            raise ApplicationError(
+                "Upload-Defer-Length is not supported: send Upload-Length.", code="defer_length_unsupported"
+            )
+        length = parse_non_negative(request.headers.get("Upload-Length"), "Upload-Length")
+        metadata = parse_metadata(request.headers.get("Upload-Metadata"))
+        checksum = parse_checksum(request.headers.get("Upload-Checksum"))
+        read, content_length = _body(request)
+        if content_length != 0:  # creation-with-upload
+            ensure_offset_content_type(request.content_type)
+            if content_length is not None and content_length > length:
+                raise PayloadTooLargeError("The body goes past Upload-Length.", code="upload_length_exceeded")
+        upload = services.upload_create(owner=request.user, length=length, metadata=metadata, request=request)
+        if content_length != 0:
+            upload = services.upload_append(
+                upload=upload, offset=0, read=read, content_length=content_length, checksum=checksum, request=request
+            )
+        location = request.build_absolute_uri(reverse("v1:uploads-upload-detail", args=[upload.pk]))
+        return Response(status=status.HTTP_201_CREATED, headers={"Location": location, **_state_headers(upload)})
+
+
+class UploadDetailView(TusView):
+    def head(self, request: Request, upload_id: uuid.UUID) -> Response:
+        upload = upload_get_for_user(user=request.user, upload_id=upload_id)
+        services.ensure_upload_open(upload)
+        headers = {"Upload-Length": str(upload.length), "Cache-Control": "no-store", **_state_headers(upload)}
+        if upload.metadata:
+            headers["Upload-Metadata"] = _metadata_header(upload.metadata)
+        return Response(status=status.HTTP_200_OK, headers=headers)
+
+    @openapi.upload_append_schema
+    def patch(self, request: Request, upload_id: uuid.UUID) -> Response:
+        ensure_offset_content_type(request.content_type)
+        offset = parse_non_negative(request.headers.get("Upload-Offset"), "Upload-Offset")
+        checksum = parse_checksum(request.headers.get("Upload-Checksum"))
+        read, content_length = _body(request)
+        upload = upload_get_for_user(user=request.user, upload_id=upload_id)
+        upload = services.upload_append(
+            upload=upload, offset=offset, read=read, content_length=content_length, checksum=checksum, request=request
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT, headers=_state_headers(upload))
+
+    @openapi.upload_terminate_schema
+    def delete(self, request: Request, upload_id: uuid.UUID) -> Response:
+        upload = upload_get_for_user(user=request.user, upload_id=upload_id)
+        services.upload_terminate(upload=upload, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
