@@ -37,7 +37,7 @@ _PLACEHOLDERS = {
     "path": lambda: "placeholder",
 }
 _CONVERTER = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
-_REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")
+_REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?P<pattern>[^)]*)\)")
 _METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 
 
@@ -46,34 +46,41 @@ class Endpoint:
     method: str
     route: str  # the URLconf template, e.g. api/v1/namespaces/<slug:ns>/
     path: str  # a concrete path with placeholders filled in
-
-    @property
-    def public(self) -> bool:
-        return any(method in ("*", self.method) and re.search(pattern, self.route) for method, pattern in PUBLIC)
+    public: bool = False
 
     def __str__(self) -> str:
-        return f"{self.method} /{self.route}"
+        return f"{self.method} /{_REGEX_GROUP.sub(lambda match: '<' + match.group('name') + '>', self.route)}"
+
+
+def _regex_placeholder(match: re.Match[str]) -> str:
+    """A value the router's group pattern accepts: a UUID, a number or a word."""
+    pattern = match.group("pattern")
+    if "{8}" in pattern:
+        return str(uuid.uuid4())
+    return "1" if pattern.startswith(("[0-9]", "\\d")) else "placeholder"
+
+
+def _normalized(route: str) -> str:
+    """Router routes are regexes (`^users/$`) inside a path prefix: drop their anchors."""
+    return route.replace("^", "").replace("$", "")
 
 
 def _concrete(route: str) -> str:
-    def fill(match: re.Match[str]) -> str:
-        converter = match.group("conv") if "conv" in match.groupdict() else None
-        return _PLACEHOLDERS.get(converter or "str", _PLACEHOLDERS["str"])()
-
-    path = _CONVERTER.sub(fill, route)
-    path = _REGEX_GROUP.sub(lambda match: "placeholder", path)
-    return "/" + path.lstrip("^").rstrip("$").replace("\\", "")
+    path = _REGEX_GROUP.sub(_regex_placeholder, route)
+    path = _CONVERTER.sub(lambda match: _PLACEHOLDERS[match.group("conv") or "str"](), path)
+    return "/" + _normalized(path).replace("\\", "")
 
 
 def _methods(callback) -> list[str]:
     actions = getattr(callback, "actions", None)  # DRF viewsets: {"get": "list", ...}
     if actions:
-        methods = [method.upper() for method in actions]
-        return [*methods, "OPTIONS"] if "OPTIONS" not in methods else methods
+        return sorted({*(method.upper() for method in actions), "OPTIONS"})
     view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
-    if view_class is not None:
-        return [method.upper() for method in _METHODS if method != "head" and hasattr(view_class, method)]
-    return ["GET"]  # a plain function view: GET is what every one of ours answers
+    if view_class is None:
+        return ["GET"]  # a plain function view: GET is what every one of ours answers
+    allowed = getattr(view_class, "http_method_names", _METHODS)
+    # `head` exists on a class only when the view defines it (Django derives it from GET per instance).
+    return [method.upper() for method in _METHODS if method in allowed and hasattr(view_class, method)]
 
 
 def _walk(patterns, prefix: str = ""):
@@ -85,12 +92,16 @@ def _walk(patterns, prefix: str = ""):
             yield route, pattern.callback
 
 
+def _documented_public(method: str, route: str) -> bool:
+    return any(allowed in ("*", method) and re.search(pattern, route) for allowed, pattern in PUBLIC)
+
+
 def api_endpoints() -> list[Endpoint]:
     """Every method of every route outside the admin and static files, sorted for stable test ids."""
-    found = {
-        Endpoint(method, route, _concrete(route))
+    endpoints = {
+        Endpoint(method, _normalized(route), _concrete(route), _documented_public(method, _normalized(route)))
         for route, callback in _walk(get_resolver().url_patterns)
         if not route.startswith(("admin/", "static/"))
         for method in _methods(callback)
     }
-    return sorted(found, key=lambda endpoint: (endpoint.route, endpoint.method))
+    return sorted(endpoints, key=lambda endpoint: (endpoint.route, endpoint.method))

@@ -24,9 +24,10 @@ def test_protected_endpoint__anonymous__returns_401_problem(client, endpoint):
     response = _anonymous(client, endpoint)
 
     assert response.status_code == 401, f"{endpoint} answered {response.status_code} to an anonymous caller"
-    assert response["Content-Type"].startswith("application/problem+json")
-    assert response.json()["code"] in {"not_authenticated", "authentication_failed"}
     assert response.has_header("WWW-Authenticate")
+    assert response["Content-Type"].startswith("application/problem+json")
+    if endpoint.method != "HEAD":  # HEAD: the headers of the problem, no body
+        assert response.json()["code"] in {"not_authenticated", "authentication_failed"}
 
 
 @pytest.mark.django_db
