@@ -1,7 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import User
+from accounts.models import User, UserSession
+from accounts.services import user_set_active, user_set_role
+from accounts.session_services import session_revoke
 
 
 @admin.register(User)
@@ -17,3 +19,39 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def save_model(self, request, obj, form, change):
+        # Role and activation go through the services (group membership, session revocation, audit),
+        # after the form's own many-to-many save, which would otherwise overwrite the role's group.
+        obj._wanted = (obj.role, obj.is_active)
+        if change:
+            stored = User.objects.get(pk=obj.pk)
+            obj.role, obj.is_active = stored.role, stored.is_active
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        role, is_active = user._wanted
+        user_set_role(user=user, role=role, actor=request.user, request=request)
+        user_set_active(user=user, is_active=is_active, actor=request.user, request=request)
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(admin.ModelAdmin):
+    list_display = ["user", "created_at", "last_used_at", "expires_at", "ip", "revoked_at", "revoked_reason"]
+    list_filter = ["revoked_reason"]
+    search_fields = ["user__email", "ip"]
+    list_select_related = ["user"]
+    readonly_fields = [field.name for field in UserSession._meta.fields]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected sessions", permissions=["change"])
+    def revoke(self, request, queryset) -> None:
+        sessions = list(queryset.filter(revoked_at__isnull=True))
+        for session in sessions:
+            session_revoke(session=session, actor=request.user, request=request)
+        self.message_user(request, f"Revoked {len(sessions)} session(s).", messages.SUCCESS)

@@ -23,10 +23,14 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
     def create_superuser(self, email: str, password: str | None = None, **extra: Any):
+        from django.contrib.auth.models import Group
+
         from accounts.roles import Role
 
         extra.update(is_staff=True, is_superuser=True, email_verified=True, role=Role.ADMIN)
-        return self._create_user(email, password, **extra)
+        user = self._create_user(email, password, **extra)
+        user.groups.add(*Group.objects.filter(name=Role.ADMIN))
+        return user
 
     def get_by_natural_key(self, username: str):
         return self.get(email__iexact=username)

@@ -25,3 +25,10 @@ class ActionPermission(BasePermission):
             return False
         required = mapping[action]
         return required is PUBLIC or user.has_perms(required)
+
+
+class AnonymousPost(BasePermission):
+    """A public POST endpoint (register, login, ...): anyone may POST; other methods need a login."""
+
+    def has_permission(self, request: Request, view) -> bool:
+        return request.method == "POST" or bool(request.user and request.user.is_authenticated)

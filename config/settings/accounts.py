@@ -29,7 +29,14 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
+    # Access tokens carry the session id ("sid"); accounts.authentication checks it is not revoked.
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.SessionAccessToken",),
 }
+# Absolute cap on a session (seconds since login): refresh rotation never extends a session past it.
+SESSION_ABSOLUTE_LIFETIME = env_int("SESSION_ABSOLUTE_LIFETIME", 30 * 86400)
+# Revoked or expired sessions are kept this long (seconds) for the owner's and auditors' view, then
+# `manage.py flushexpiredsessions` deletes them.
+SESSION_RETENTION = env_int("SESSION_RETENTION", 7 * 86400)
 
 LOCKOUT_FAILURES = env_int("LOCKOUT_FAILURES", 5)
 LOCKOUT_IP_FAILURES = env_int("LOCKOUT_IP_FAILURES", 50)
@@ -39,3 +46,8 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
 # Base URL of the links in verification and reset e-mails (the front end that takes the token).
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:8000")
+# Paths under FRONTEND_URL that take the token as `?token=...`.
+EMAIL_VERIFICATION_PATH = env.str("EMAIL_VERIFICATION_PATH", default="/verify-email")
+PASSWORD_RESET_PATH = env.str("PASSWORD_RESET_PATH", default="/reset-password")
+EMAIL_VERIFICATION_TIMEOUT = env_int("EMAIL_VERIFICATION_TIMEOUT", 3 * 86400)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)

@@ -1,0 +1,170 @@
+"""Accounts' writes: registration and verification, passwords, users and roles.
+
+Login sessions (tokens, refresh, logout, revocation) are in accounts.session_services.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from rest_framework import serializers
+
+from accounts.emails import send_password_reset_email, send_verification_email
+from accounts.models import User
+from accounts.roles import Role
+from accounts.session_services import RevocationReason, sessions_revoke_for_user
+from accounts.tokens import email_verification_user, password_reset_user
+from audit.services import record
+from core.errors import ApplicationError, ConflictError
+
+
+class InvalidTokenError(ApplicationError):
+    code = "invalid_token"
+    title = "Invalid token"
+
+
+def password_check_policy(password: str, *, user: User, field: str) -> None:
+    """Django's password validators, reported as a 400 on `field`."""
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(
+            {field: [serializers.ErrorDetail(message, code="weak_password") for message in exc.messages]}
+        ) from exc
+
+
+def _email_taken() -> serializers.ValidationError:
+    return serializers.ValidationError(
+        {"email": [serializers.ErrorDetail("An account with this e-mail address exists.", code="email_taken")]}
+    )
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, display_name: str = "", request: Any = None) -> User:
+    email = User.objects.normalize_email(email).lower()
+    candidate = User(email=email, display_name=display_name)
+    password_check_policy(password, user=candidate, field="password")
+    if User.objects.filter(email__iexact=email).exists():
+        raise _email_taken()
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email, password, display_name=display_name, email_verified=False)
+    except IntegrityError as exc:  # a concurrent registration of the same address won
+        raise _email_taken() from exc
+    user.groups.add(*Group.objects.filter(name=Role.VIEWER))
+    record("user.registered", actor=user, target=user, request=request)
+    send_verification_email(user)
+    return user
+
+
+@transaction.atomic
+def user_verify_email(*, token: str, request: Any = None) -> User:
+    user = email_verification_user(token)
+    if user is None:
+        raise InvalidTokenError("The verification token is invalid, used or expired.")
+    user.email_verified = True
+    user.save(update_fields=["email_verified"])
+    record("user.email.verified", actor=user, target=user, request=request)
+    return user
+
+
+@transaction.atomic
+def user_resend_verification(*, email: str) -> None:
+    """Send the verification e-mail again, if `email` is an unverified account; silent otherwise."""
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True, email_verified=False).first()
+    if user is not None:
+        send_verification_email(user)
+
+
+@transaction.atomic
+def password_change(
+    *, user: User, current_password: str, new_password: str, current_session_id: str | None, request: Any = None
+) -> None:
+    if not user.check_password(current_password):
+        raise serializers.ValidationError(
+            {"current_password": [serializers.ErrorDetail("The current password is wrong.", code="wrong_password")]}
+        )
+    password_check_policy(new_password, user=user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    sessions_revoke_for_user(user=user, reason=RevocationReason.PASSWORD_CHANGED, keep_session_id=current_session_id)
+    record("auth.password.changed", actor=user, target=user, request=request)
+
+
+@transaction.atomic
+def password_reset_request(*, email: str, request: Any = None) -> None:
+    """Mail a reset link if `email` is an active account; the caller learns nothing either way."""
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is not None:
+        record("auth.password.reset_requested", target=user, request=request)
+        send_password_reset_email(user)
+
+
+@transaction.atomic
+def password_reset_confirm(*, token: str, new_password: str, request: Any = None) -> User:
+    user = password_reset_user(token)
+    if user is None:
+        raise InvalidTokenError("The reset token is invalid, used or expired.")
+    password_check_policy(new_password, user=user, field="new_password")
+    user.set_password(new_password)
+    user.email_verified = True  # the link reached the mailbox: the address is proven
+    user.save(update_fields=["password", "email_verified"])
+    sessions_revoke_for_user(user=user, reason=RevocationReason.PASSWORD_RESET)
+    record("auth.password.reset", actor=user, target=user, request=request)
+    return user
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, display_name: str, request: Any = None) -> User:
+    old = user.display_name
+    user.display_name = display_name
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["display_name"])
+    if old != display_name:
+        record("user.profile.updated", actor=user, target=user, changes={"display_name": [old, display_name]},
+               request=request)
+    return user
+
+
+@transaction.atomic
+def user_set_role(*, user: User, role: str, actor: User | None = None, request: Any = None) -> User:
+    """Give `user` the role `role`: the field, the matching group (other groups kept) and staff status."""
+    old = user.role
+    user.role = Role(role)
+    user.is_staff = user.role == Role.ADMIN or user.is_superuser
+    user.save(update_fields=["role", "is_staff"])
+    user.groups.remove(*Group.objects.filter(name__in=Role.values).exclude(name=user.role))
+    user.groups.add(*Group.objects.filter(name=user.role))
+    if old != user.role:
+        record("user.role.changed", actor=actor, target=user, changes={"role": [old, user.role]}, request=request)
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, user: User, is_active: bool, actor: User | None = None, request: Any = None) -> User:
+    if user.is_active == is_active:
+        return user
+    user.is_active = is_active
+    user.save(update_fields=["is_active"])
+    if not is_active:
+        sessions_revoke_for_user(user=user, reason=RevocationReason.DEACTIVATED)
+    record("user.activated" if is_active else "user.deactivated", actor=actor, target=user,
+           changes={"is_active": [not is_active, is_active]}, request=request)
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *, user: User, actor: User, role: str | None = None, is_active: bool | None = None, request: Any = None
+) -> User:
+    """An administrator's change of another account (API.md: role, is_active)."""
+    if user.pk == actor.pk and (is_active is False or (role is not None and role != Role.ADMIN)):
+        raise ConflictError("Administrators cannot demote or deactivate themselves.", code="self_demotion")
+    if role is not None:
+        user_set_role(user=user, role=role, actor=actor, request=request)
+    if is_active is not None:
+        user_set_active(user=user, is_active=is_active, actor=actor, request=request)
+    return user

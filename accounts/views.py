@@ -1,0 +1,237 @@
+"""Accounts API (API.md *Accounts*): thin views over accounts.services / session_services / selectors."""
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+from rest_framework.views import APIView
+from rest_framework_simplejwt.settings import api_settings
+
+from accounts import serializers as s
+from accounts.models import UserSession
+from accounts.permissions import PUBLIC, ActionPermission, AnonymousPost
+from accounts.selectors import session_list_live_for_user, user_list
+from accounts.services import (
+    password_change,
+    password_reset_confirm,
+    password_reset_request,
+    user_register,
+    user_resend_verification,
+    user_update,
+    user_update_profile,
+    user_verify_email,
+)
+from accounts.session_services import auth_login, session_logout, session_logout_all, session_refresh, session_revoke
+from accounts.tokens import SESSION_CLAIM, TokenPair
+from core.schema import problem
+from core.throttles import AuthThrottle
+
+UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+ACCEPTED = "If the address belongs to an account, an e-mail is on its way."
+TOKEN_TYPE = api_settings.AUTH_HEADER_TYPES[0]
+NO_STORE = {"Cache-Control": "no-store"}  # RFC 6749 §5.1: token responses must not be cached
+
+
+def _validated(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def current_session_id(request: Request) -> str | None:
+    token = request.auth
+    return str(token[SESSION_CLAIM]) if token is not None and SESSION_CLAIM in token else None
+
+
+def _token_response(pair: TokenPair) -> Response:
+    body = {"access": pair.access, "refresh": pair.refresh, "token_type": TOKEN_TYPE, "expires_in": pair.expires_in}
+    return Response(body, headers=NO_STORE)
+
+
+def _accepted() -> Response:
+    return Response({"detail": ACCEPTED}, status=status.HTTP_202_ACCEPTED)
+
+
+class AuthEndpoint(APIView):
+    """Every /auth/ endpoint: the `auth` throttle scope, keyed by the trusted client ip (or the user)."""
+
+    throttle_classes = [AuthThrottle]
+    throttle_scope = "auth"
+
+
+class PublicAuthEndpoint(AuthEndpoint):
+    permission_classes = [AnonymousPost]
+
+
+class RegisterView(PublicAuthEndpoint):
+    @extend_schema(
+        tags=["auth"], request=s.AccountRegisterInputSerializer,
+        responses={201: s.AccountUserOutputSerializer, 400: problem("Invalid body, weak password or e-mail taken.")},
+    )
+    def post(self, request: Request) -> Response:
+        user = user_register(**_validated(s.AccountRegisterInputSerializer, request), request=request)
+        return Response(s.AccountUserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class VerifyEmailView(PublicAuthEndpoint):
+    @extend_schema(
+        tags=["auth"], request=s.AccountVerifyEmailInputSerializer,
+        responses={200: s.AccountUserOutputSerializer, 400: problem("Bad, used or expired token (`invalid_token`).")},
+    )
+    def post(self, request: Request) -> Response:
+        user = user_verify_email(**_validated(s.AccountVerifyEmailInputSerializer, request), request=request)
+        return Response(s.AccountUserOutputSerializer(user).data)
+
+
+class ResendVerificationView(PublicAuthEndpoint):
+    @extend_schema(tags=["auth"], request=s.AccountEmailInputSerializer,
+                   responses={202: s.AccountAcceptedOutputSerializer})
+    def post(self, request: Request) -> Response:
+        user_resend_verification(**_validated(s.AccountEmailInputSerializer, request))
+        return _accepted()
+
+
+class TokenObtainView(PublicAuthEndpoint):
+    @extend_schema(
+        tags=["auth"], request=s.AccountTokenInputSerializer,
+        responses={
+            200: s.AccountTokenPairOutputSerializer,
+            401: problem("Wrong e-mail or password (`invalid_credentials`), one body for both."),
+            403: problem("The e-mail address is not verified (`email_not_verified`)."),
+            429: problem("Locked out after too many failures (`login_locked`), or throttled."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        return _token_response(auth_login(**_validated(s.AccountTokenInputSerializer, request), request=request))
+
+
+class TokenRefreshView(PublicAuthEndpoint):
+    @extend_schema(
+        tags=["auth"], request=s.AccountRefreshInputSerializer,
+        responses={
+            200: s.AccountTokenPairOutputSerializer,
+            401: problem("Invalid, expired or revoked refresh (`token_not_valid`); an already rotated one "
+                         "(`token_reused`) also revokes its session."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        return _token_response(session_refresh(**_validated(s.AccountRefreshInputSerializer, request), request=request))
+
+
+class LogoutView(AuthEndpoint):
+    @extend_schema(tags=["auth"], request=s.AccountRefreshInputSerializer,
+                   responses={204: None, 401: problem("Bad credentials, or a refresh that is not the caller's.")})
+    def post(self, request: Request) -> Response:
+        session_logout(user=request.user, **_validated(s.AccountRefreshInputSerializer, request), request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(AuthEndpoint):
+    @extend_schema(tags=["auth"], request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        session_logout_all(user=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(AuthEndpoint):
+    @extend_schema(tags=["auth"], request=s.AccountPasswordChangeInputSerializer,
+                   responses={204: None, 400: problem("Wrong current password or weak new password.")})
+    def post(self, request: Request) -> Response:
+        data = _validated(s.AccountPasswordChangeInputSerializer, request)
+        password_change(user=request.user, current_session_id=current_session_id(request), request=request, **data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetView(PublicAuthEndpoint):
+    @extend_schema(tags=["auth"], request=s.AccountEmailInputSerializer,
+                   responses={202: s.AccountAcceptedOutputSerializer})
+    def post(self, request: Request) -> Response:
+        password_reset_request(**_validated(s.AccountEmailInputSerializer, request), request=request)
+        return _accepted()
+
+
+class PasswordResetConfirmView(PublicAuthEndpoint):
+    @extend_schema(tags=["auth"], request=s.AccountPasswordResetConfirmInputSerializer,
+                   responses={204: None, 400: problem("Bad, used or expired token, or a weak password.")})
+    def post(self, request: Request) -> Response:
+        password_reset_confirm(**_validated(s.AccountPasswordResetConfirmInputSerializer, request), request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AccountSessionViewSet(viewsets.GenericViewSet):
+    """The caller's live sessions; deleting one revokes it (its tokens stop working at once)."""
+
+    serializer_class = s.AccountSessionOutputSerializer
+    throttle_classes = [AuthThrottle]
+    throttle_scope = "auth"
+    lookup_value_regex = UUID_PATTERN
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return UserSession.objects.none()
+        return session_list_live_for_user(user=self.request.user)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "current_session_id": current_session_id(self.request)}
+
+    @extend_schema(tags=["auth"])
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(tags=["auth"], responses={204: None})
+    def destroy(self, request: Request, pk: str) -> Response:
+        session_revoke(session=self.get_object(), actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AccountUserViewSet(viewsets.GenericViewSet):
+    """Accounts: the caller's own (`me`), and every account for administrators."""
+
+    serializer_class = s.AccountUserOutputSerializer
+    permission_classes = [ActionPermission]
+    action_permissions = {
+        "list": ["accounts.view_user"],
+        "retrieve": ["accounts.view_user"],
+        "partial_update": ["accounts.view_user", "accounts.change_user"],
+        "me": PUBLIC,
+    }
+    lookup_value_regex = UUID_PATTERN
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return user_list()
+
+    @extend_schema(tags=["users"])
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(tags=["users"])
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(tags=["users"], request=s.AccountUserAdminUpdateInputSerializer,
+                   responses={200: s.AccountUserOutputSerializer,
+                              409: problem("An administrator cannot demote or deactivate themselves.")})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        data = _validated(s.AccountUserAdminUpdateInputSerializer, request)
+        user = user_update(user=self.get_object(), actor=request.user, request=request, **data)
+        return Response(self.get_serializer(user).data)
+
+    @extend_schema(tags=["users"], methods=["GET"], responses={200: s.AccountUserOutputSerializer})
+    @extend_schema(tags=["users"], methods=["PATCH"], request=s.AccountProfileUpdateInputSerializer,
+                   responses={200: s.AccountUserOutputSerializer})
+    @action(detail=False, methods=["get", "patch"])
+    def me(self, request: Request) -> Response:
+        user = request.user
+        if request.method == "PATCH":
+            data = _validated(s.AccountProfileUpdateInputSerializer, request)
+            user = user_update_profile(user=user, request=request, **data)
+        return Response(self.get_serializer(user).data)
+
