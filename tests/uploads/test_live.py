@@ -1,0 +1,91 @@
+"""The official tus client (tuspy) against real gunicorn: a 100 MB upload cut off midway and resumed."""
+
+import hashlib
+import os
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import requests
+from django.contrib.auth.hashers import make_password
+from tusclient import client as tus_client
+from tusclient.exceptions import TusCommunicationError, TusUploadFailed
+
+from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.servers import gunicorn_server
+from tests.uploads.cutting_proxy import cutting_proxy
+
+SIZE = 100 * 1000 * 1000
+CHUNK = 8 * 1024 * 1024
+CUT_AFTER = 4 * CHUNK + 3 * 1000 * 1000  # mid-way through the fifth PATCH
+
+
+def _big_file(path) -> str:
+    digest = hashlib.sha256()
+    block = os.urandom(1024 * 1024)
+    with open(path, "wb") as out:
+        written = 0
+        while written < SIZE:
+            part = block[: SIZE - written]
+            out.write(part)
+            digest.update(part)
+            written += len(part)
+    return digest.hexdigest()
+
+
+def _access_token(base_url: str, user) -> str:
+    """Log in through the live server's own endpoint; the password is hashed with a hasher it knows (the
+    test settings put a fast MD5 hasher first, which the server's production settings do not list)."""
+    user.password = make_password(DEFAULT_PASSWORD, hasher="argon2")
+    user.save(update_fields=["password"])
+    response = requests.post(
+        f"{base_url}/api/v1/auth/token/", json={"email": user.email, "password": DEFAULT_PASSWORD}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["access"]
+
+
+def _settled_offset(url: str, headers: dict, previous: int = -1) -> int:
+    """The server's offset once the cut-off PATCH has been committed (it finishes shortly after the cut)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        offset = int(
+            requests.head(url, headers={**headers, "Tus-Resumable": "1.0.0"}, timeout=5).headers["Upload-Offset"]
+        )
+        if offset % CHUNK:
+            return offset
+        time.sleep(0.1)
+    raise AssertionError("the server never committed the bytes of the cut-off PATCH")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_tuspy_upload__connection_cut_midway__new_client_resumes_to_the_right_file(tmp_path):
+    user = UserFactory()
+    source = tmp_path / "big.bin"
+    sha256 = _big_file(source)
+    with gunicorn_server(workers=2) as base_url:
+        headers = {"Authorization": f"Bearer {_access_token(base_url, user)}"}
+        upstream_port = urlsplit(base_url).port
+        with cutting_proxy(upstream_port, CUT_AFTER) as proxy:
+            first = tus_client.TusClient(f"http://127.0.0.1:{proxy.port}/api/v1/uploads/", headers=headers)
+            uploader = first.uploader(str(source), chunk_size=CHUNK, metadata={"filename": "big.bin"})
+            with pytest.raises((TusCommunicationError, TusUploadFailed, requests.RequestException)):
+                uploader.upload()
+            assert proxy.cut.is_set()
+        # The Location was built from the proxy's address: reach the same upload on the server directly.
+        url = urlunsplit(urlsplit(uploader.url)._replace(netloc=f"127.0.0.1:{upstream_port}"))
+        offset = _settled_offset(url, headers)
+        assert 4 * CHUNK < offset < 5 * CHUNK  # the bytes of the cut-off PATCH that arrived were kept
+
+        second = tus_client.TusClient(f"{base_url}/api/v1/uploads/", headers=headers)
+        resumed = second.uploader(str(source), url=url, chunk_size=CHUNK, upload_checksum=True)
+        assert resumed.offset == offset  # tuspy asked the server (HEAD) where to resume
+        resumed.upload()
+
+        head = requests.head(url, headers={**headers, "Tus-Resumable": "1.0.0"}, timeout=5)
+        file_id = head.headers["Upload-File-Id"]
+        detail = requests.get(f"{base_url}/api/v1/files/{file_id}/", headers=headers, timeout=10)
+    assert head.headers["Upload-Offset"] == str(SIZE)
+    assert detail.status_code == 200, detail.text
+    assert (detail.json()["size"], detail.json()["sha256"], detail.json()["name"]) == (SIZE, sha256, "big.bin")
