@@ -19,6 +19,8 @@ class ActionPermission(BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False
+        if not hasattr(view, request.method.lower()):
+            return True  # no handler for this method: let the view answer 405, not 403
         mapping = getattr(view, "action_permissions", {})
         action = getattr(view, "action", None) or request.method.lower()
         if action not in mapping:

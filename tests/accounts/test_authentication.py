@@ -1,0 +1,144 @@
+"""SessionJWTAuthentication: JWT probes and the session revocation check."""
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import jwt
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import UserSession
+from tests.accounts.conftest import ME_URL, login
+from tests.support.contract import ContractAPIClient
+
+pytestmark = pytest.mark.django_db
+
+
+def _get_me(token: str):
+    client = ContractAPIClient()
+    return client.get(ME_URL, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def _claims(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def _b64(data: dict | bytes) -> str:
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_valid_access_token__returns_200(session_login):
+    assert _get_me(session_login.access).status_code == 200
+
+
+def test_alg_none_token__returns_401(session_login):
+    forged = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims(session_login.access))}."
+
+    response = _get_me(forged)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_token_signed_with_wrong_key__returns_401(session_login):
+    forged = jwt.encode(_claims(session_login.access), "not-" + settings.SECRET_KEY, algorithm="HS256")
+
+    assert _get_me(forged).status_code == 401
+
+
+def test_tampered_payload__returns_401(session_login, other_user):
+    header, _, signature = session_login.access.split(".")
+    claims = {**_claims(session_login.access), "user_id": str(other_user.pk)}
+
+    assert _get_me(f"{header}.{_b64(claims)}.{signature}").status_code == 401
+
+
+def test_expired_token__returns_401(session_login):
+    expired = jwt.encode({**_claims(session_login.access), "exp": int(time.time()) - 10},
+                         settings.SECRET_KEY, algorithm="HS256")
+
+    assert _get_me(expired).status_code == 401
+
+
+def test_refresh_token_used_as_access__returns_401(session_login):
+    assert _get_me(session_login.refresh).status_code == 401
+
+
+def test_token_without_session_claim__returns_401(session_login):
+    claims = {key: value for key, value in _claims(session_login.access).items() if key != "sid"}
+
+    assert _get_me(jwt.encode(claims, settings.SECRET_KEY, algorithm="HS256")).status_code == 401
+
+
+def test_token_of_deleted_user__returns_401(user, session_login):
+    user.delete()
+
+    assert _get_me(session_login.access).status_code == 401
+
+
+def test_token_of_deactivated_user__returns_401(user, session_login):
+    user.is_active = False
+    user.save()
+
+    assert _get_me(session_login.access).status_code == 401
+
+
+def test_revoked_session__cache_lost__database_still_refuses(user, session_login):
+    UserSession.objects.update(revoked_at="2026-01-01T00:00:00Z")
+    cache.clear()
+
+    response = _get_me(session_login.access)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "session_revoked"
+
+
+def test_revocation_check__warm_cache__costs_no_session_query(session_login):
+    _get_me(session_login.access)  # warms the session marker
+
+    with CaptureQueriesContext(connection) as queries:
+        assert _get_me(session_login.access).status_code == 200
+
+    assert not [query for query in queries.captured_queries if "accounts_usersession" in query["sql"]]
+
+
+@pytest.mark.parametrize("revoked", [False, True])
+def test_revocation_check__cache_down__falls_back_to_database(session_login, monkeypatch, revoked):
+    from accounts.revocation import session_is_live
+
+    if revoked:
+        UserSession.objects.update(revoked_at="2026-01-01T00:00:00Z")
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "get", broken)
+    monkeypatch.setattr(cache, "add", broken)
+
+    assert session_is_live(_claims(session_login.access)["sid"]) is not revoked
+
+
+def test_force_authenticate__still_works_for_other_apps(user_client, user):
+    response = user_client.get(ME_URL)
+
+    assert response.status_code == 200
+    assert response.json()["id"] == str(user.pk)
+
+
+def test_malformed_authorization_header__returns_401(api_client):
+    response = api_client.get(ME_URL, HTTP_AUTHORIZATION="Bearer a b")
+
+    assert response.status_code == 401
+
+
+def test_login__then_access_works_for_each_of_two_sessions(user):
+    first, second = login(user), login(user)
+
+    assert _get_me(first.access).status_code == _get_me(second.access).status_code == 200
+    assert _claims(first.access)["sid"] != _claims(second.access)["sid"]
