@@ -72,7 +72,10 @@ def _databases() -> dict:
     if database["ENGINE"] == "django.db.backends.postgresql":
         # psycopg 3's pool: a sync worker serves one request at a time, so a small pool per worker is
         # enough; the short timeout turns a database outage into a quick 503 instead of a hung worker.
+        # Health checks make the pool test a connection before handing it out (one round trip), so
+        # connections severed by a database restart are replaced instead of failing one request each.
         database["CONN_MAX_AGE"] = 0
+        database["CONN_HEALTH_CHECKS"] = True
         database["OPTIONS"] = {
             "pool": {
                 "min_size": 1,
