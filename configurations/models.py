@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+from audit.querysets import AuditedQuerySet
+
+SLUG_PATTERN = r"[a-z0-9-]{1,64}"
+KEY_PATTERN = r"[A-Za-z0-9_.-]{1,128}"
+slug_validator = RegexValidator(rf"^{SLUG_PATTERN}\Z", "Use 1 to 64 of a-z, 0-9 and '-'.", code="invalid_slug")
+key_validator = RegexValidator(rf"^{KEY_PATTERN}\Z", "Use 1 to 128 of A-Z, a-z, 0-9, '_', '.' and '-'.", "invalid_key")
+
+
+class ValueType(models.TextChoices):
+    STRING = "string", "String"
+    INTEGER = "integer", "Integer"
+    NUMBER = "number", "Number"
+    BOOLEAN = "boolean", "Boolean"
+    JSON = "json", "JSON"
+
+
+class Namespace(models.Model):
+    """One service or application whose configuration is kept here."""
+
+    slug = models.CharField(max_length=64, unique=True, validators=[slug_validator])
+    description = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Environment(models.Model):
+    """A set of entries of one namespace (development, production, ...).
+
+    `revision` grows with every entry write in the same transaction; the resolved document's cache is
+    validated against it (configurations.resolved).
+    """
+
+    namespace = models.ForeignKey(Namespace, on_delete=models.CASCADE, related_name="environments")
+    slug = models.CharField(max_length=64, validators=[slug_validator])
+    description = models.CharField(max_length=500, blank=True, default="")
+    revision = models.PositiveBigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [models.UniqueConstraint(fields=["namespace", "slug"], name="cfg_environment_unique_slug")]
+
+    def __str__(self) -> str:
+        return f"{self.namespace_id}/{self.slug}"
+
+
+class Entry(models.Model):
+    """The current value of one key. Secret values live only encrypted, in `value_encrypted`."""
+
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="entries")
+    key = models.CharField(max_length=128, validators=[key_validator])
+    value_type = models.CharField(max_length=16, choices=ValueType.choices)
+    value = models.JSONField(null=True, blank=True)
+    value_encrypted = models.TextField(blank=True, default="")
+    schema = models.JSONField(null=True, blank=True)
+    description = models.CharField(max_length=500, blank=True, default="")
+    secret = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name_plural = "entries"
+        constraints = [models.UniqueConstraint(fields=["environment", "key"], name="cfg_entry_unique_key")]
+        permissions = [("reveal_secret", "Can see secret values in clear")]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def etag(self) -> str:
+        # The primary key makes a re-created entry's version 1 differ from the deleted one's.
+        return f'"{self.pk}.{self.version}"'
+
+
+class EntryVersion(models.Model):
+    """An immutable snapshot of an entry after one change. Survives the entry's deletion (entry=NULL)."""
+
+    class Change(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        ROLLED_BACK = "rolled_back", "Rolled back"
+
+    entry = models.ForeignKey(Entry, on_delete=models.SET_NULL, null=True, blank=True, related_name="versions")
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=128)
+    version = models.PositiveIntegerField()
+    value_type = models.CharField(max_length=16, choices=ValueType.choices)
+    value = models.JSONField(null=True, blank=True)
+    value_encrypted = models.TextField(blank=True, default="")
+    secret = models.BooleanField(default=False)
+    change = models.CharField(max_length=16, choices=Change.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["entry", "version"], name="cfg_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.key} v{self.version}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("Entry versions are immutable.")
+        super().save(*args, **kwargs)
+
+
+class ApiKey(models.Model):
+    """A read-only credential of one environment for machine clients; only its SHA-256 is stored."""
+
+    audit_actor_type = "api_key"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

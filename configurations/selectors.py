@@ -1,0 +1,62 @@
+"""Reads of the configuration service. Callers are already scoped: an API key reaches only its own
+environment (configurations.permissions), users see every namespace their role lets them view."""
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+
+from configurations.models import ApiKey, Entry, EntryVersion, Environment, Namespace
+from core.errors import NotFoundError
+
+
+def namespace_list() -> QuerySet[Namespace]:
+    return Namespace.objects.all()
+
+
+def namespace_get(*, slug: str) -> Namespace:
+    namespace = Namespace.objects.filter(slug=slug).first()
+    if namespace is None:
+        raise NotFoundError("No such namespace.")
+    return namespace
+
+
+def environment_list(*, namespace: Namespace) -> QuerySet[Environment]:
+    return Environment.objects.filter(namespace=namespace).select_related("namespace")
+
+
+def environment_get(*, namespace_slug: str, slug: str) -> Environment:
+    environment = (
+        Environment.objects.select_related("namespace").filter(namespace__slug=namespace_slug, slug=slug).first()
+    )
+    if environment is None:
+        raise NotFoundError("No such environment.")
+    return environment
+
+
+def entry_list(*, environment: Environment) -> QuerySet[Entry]:
+    return Entry.objects.filter(environment=environment)
+
+
+def entry_get(*, environment: Environment, key: str) -> Entry:
+    entry = Entry.objects.filter(environment=environment, key=key).first()
+    if entry is None:
+        raise NotFoundError("No such entry.")
+    entry.environment = environment  # already loaded, with its namespace
+    return entry
+
+
+def entry_version_list(*, entry: Entry) -> QuerySet[EntryVersion]:
+    return EntryVersion.objects.filter(entry=entry).order_by("-version")
+
+
+def api_key_list(*, environment: Environment) -> QuerySet[ApiKey]:
+    return ApiKey.objects.filter(environment=environment)
+
+
+def api_key_get(*, environment: Environment, key_id: uuid.UUID) -> ApiKey:
+    api_key = ApiKey.objects.filter(environment=environment, pk=key_id).first()
+    if api_key is None:
+        raise NotFoundError("No such API key.")
+    api_key.environment = environment
+    return api_key

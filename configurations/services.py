@@ -1,0 +1,315 @@
+"""Writes of the configuration service.
+
+Every change is validated, versioned, audited inside its transaction, and publishes the environment's new
+revision after commit (configurations.resolved), so no instance serves an old resolved document once the
+writer has its answer.
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from audit.context import suppress_bulk_event
+from audit.services import record
+from configurations.authentication import forget_keys, hash_key
+from configurations.crypto import encrypt_value, rotate_token, stored_value
+from configurations.models import ApiKey, Entry, EntryVersion, Environment, Namespace
+from configurations.resolved import invalidate_on_commit
+from configurations.values import MASK, validate_schema, validate_value
+from core.errors import ConflictError, NotFoundError, PreconditionFailedError
+
+# The actor of operator commands (import, key rotation): not a user, recorded as "system".
+SYSTEM_ACTOR = SimpleNamespace(pk="manage.py", audit_actor_type="system")
+ENTRY_FIELDS = ("value_type", "schema", "description", "secret")
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "audit_actor_type", "user") == "user" and getattr(actor, "pk", None) else None
+
+
+def _save_new(obj: models.Model, conflict: str, code: str) -> None:
+    """full_clean (as a 400) then INSERT; a unique clash, even a concurrent one, is a 409."""
+    try:
+        obj.full_clean(validate_unique=False, validate_constraints=False)
+    except DjangoValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        raise ConflictError(conflict, code=code) from None
+
+
+def _location(environment: Environment) -> dict[str, str]:
+    return {"namespace": environment.namespace.slug, "environment": environment.slug}
+
+
+# Namespaces and environments ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def namespace_create(*, slug: str, description: str = "", actor: Any, request: Any = None) -> Namespace:
+    namespace = Namespace(slug=slug, description=description)
+    _save_new(namespace, "A namespace with this slug exists.", "namespace_exists")
+    record("config.namespace.created", actor=actor, target=namespace, changes={"slug": slug}, request=request)
+    return namespace
+
+
+@transaction.atomic
+def namespace_update(*, namespace: Namespace, description: str, actor: Any, request: Any = None) -> Namespace:
+    changes = {"description": {"from": namespace.description, "to": description}}
+    namespace.description = description
+    namespace.save(update_fields=["description", "updated_at"])
+    record("config.namespace.updated", actor=actor, target=namespace, changes=changes, request=request)
+    return namespace
+
+
+@transaction.atomic
+def namespace_delete(*, namespace: Namespace, actor: Any, request: Any = None) -> None:
+    if namespace.environments.exists():
+        raise ConflictError("The namespace still has environments; delete them first.", code="namespace_not_empty")
+    record("config.namespace.deleted", actor=actor, target=namespace, changes={"slug": namespace.slug}, request=request)
+    namespace.delete()
+
+
+@transaction.atomic
+def environment_create(
+    *, namespace: Namespace, slug: str, description: str = "", actor: Any, request: Any = None
+) -> Environment:
+    environment = Environment(namespace=namespace, slug=slug, description=description)
+    _save_new(environment, "The namespace has an environment with this slug.", "environment_exists")
+    record("config.environment.created", actor=actor, target=environment, metadata=_location(environment),
+           request=request)
+    invalidate_on_commit(environment)
+    return environment
+
+
+@transaction.atomic
+def environment_update(*, environment: Environment, description: str, actor: Any, request: Any = None) -> Environment:
+    changes = {"description": {"from": environment.description, "to": description}}
+    environment.description = description
+    environment.save(update_fields=["description", "updated_at"])
+    record("config.environment.updated", actor=actor, target=environment, changes=changes,
+           metadata=_location(environment), request=request)
+    return environment
+
+
+@transaction.atomic
+def environment_delete(*, environment: Environment, actor: Any, request: Any = None) -> None:
+    if environment.entries.exists():
+        raise ConflictError("The environment still has entries; delete them first.", code="environment_not_empty")
+    key_hashes = list(environment.api_keys.values_list("key_hash", flat=True))
+    record("config.environment.deleted", actor=actor, target=environment, metadata=_location(environment),
+           request=request)
+    invalidate_on_commit(environment)
+    environment.delete()
+    transaction.on_commit(lambda: forget_keys(key_hashes))
+
+
+# Entries ---------------------------------------------------------------------------------------------
+
+
+def _set_value(entry: Entry, value: Any) -> None:
+    if entry.secret:
+        entry.value, entry.value_encrypted = None, encrypt_value(value)
+    else:
+        entry.value, entry.value_encrypted = value, ""
+
+
+def _write_version(entry: Entry, change: str) -> None:
+    EntryVersion.objects.create(
+        entry=entry, environment_id=entry.environment_id, key=entry.key, version=entry.version,
+        value_type=entry.value_type, value=entry.value, value_encrypted=entry.value_encrypted,
+        secret=entry.secret, change=change, changed_by=entry.updated_by,
+    )
+
+
+def _bump_revision(environment_id: int) -> None:
+    # Cache bookkeeping, not a change anyone made: the entry's own events record the write.
+    with suppress_bulk_event():
+        Environment.objects.filter(pk=environment_id).update(revision=F("revision") + 1)
+
+
+def _committed(entry: Entry, change: str, action: str, changes: dict, actor: Any, request: Any) -> Entry:
+    """The common tail of every entry write: history, environment revision, audit, cache."""
+    _write_version(entry, change)
+    _bump_revision(entry.environment_id)
+    record(action, actor=actor, target=entry, changes=changes,
+           metadata={**_location(entry.environment), "entry": entry.key, "version": entry.version}, request=request)
+    invalidate_on_commit(entry.environment)
+    return entry
+
+
+def _shown(value: Any, secret: bool) -> Any:
+    return MASK if secret else value
+
+
+def _snapshot(entry: Entry) -> dict[str, Any]:
+    return {"value": stored_value(entry), **{name: getattr(entry, name) for name in ENTRY_FIELDS}}
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Field-by-field changes for the audit trail; a value that is or was secret is never written out."""
+    hide = bool(before.get("secret") or after["secret"])
+    diff = {}
+    for name, value in after.items():
+        if before.get(name) != value:
+            masked = hide and name == "value"
+            diff[name] = {"from": _shown(before.get(name), masked), "to": _shown(value, masked)}
+    return diff
+
+
+@transaction.atomic
+def entry_create(
+    *,
+    environment: Environment,
+    key: str,
+    value_type: str,
+    value: Any,
+    schema: Any = None,
+    description: str = "",
+    secret: bool = False,
+    actor: Any,
+    request: Any = None,
+) -> Entry:
+    validate_schema(schema)
+    validate_value(value, value_type=value_type, schema=schema)
+    entry = Entry(environment=environment, key=key, value_type=value_type, schema=schema, description=description,
+                  secret=secret, version=1, updated_by=_user(actor))
+    _set_value(entry, value)
+    _save_new(entry, "The environment has an entry with this key.", "entry_exists")
+    return _committed(entry, EntryVersion.Change.CREATED, "config.entry.created", _diff({}, _snapshot(entry)),
+                      actor, request)
+
+
+def _lock(entry: Entry, if_match: list[str] | None) -> Entry:
+    """Lock the row, then compare: the check and the write are one step, so one of N racing writers wins."""
+    try:
+        locked = (
+            Entry.objects.select_for_update(of=("self",))
+            .select_related("environment__namespace")
+            .get(pk=entry.pk)
+        )
+    except Entry.DoesNotExist:
+        raise NotFoundError("No such entry.") from None
+    if if_match is not None and "*" not in if_match and locked.etag not in if_match:
+        raise PreconditionFailedError("The entry has changed since that ETag; GET it again.")
+    return locked
+
+
+@transaction.atomic
+def entry_update(
+    *, entry: Entry, if_match: list[str], fields: Mapping[str, Any], actor: Any, request: Any = None
+) -> Entry:
+    """Apply `fields` (any of value, value_type, schema, description, secret) as a new version."""
+    entry = _lock(entry, if_match)
+    before = _snapshot(entry)
+    after = {**before, **fields}
+    if "schema" in fields:
+        validate_schema(after["schema"])
+    validate_value(after["value"], value_type=after["value_type"], schema=after["schema"])
+    for name in ENTRY_FIELDS:
+        setattr(entry, name, after[name])
+    _set_value(entry, after["value"])
+    entry.version += 1
+    entry.updated_by = _user(actor)
+    entry.save()
+    return _committed(entry, EntryVersion.Change.UPDATED, "config.entry.updated", _diff(before, after), actor,
+                      request)
+
+
+@transaction.atomic
+def entry_rollback(
+    *, entry: Entry, version: int, if_match: list[str] | None, actor: Any, request: Any = None
+) -> Entry:
+    """A new version carrying version `version`'s value (and type); history is never rewritten."""
+    entry = _lock(entry, if_match)
+    source = entry.versions.filter(version=version).first()
+    if source is None:
+        raise ValidationError({"version": ["The entry has no such version."]})
+    value = stored_value(source)
+    validate_value(value, value_type=source.value_type, schema=entry.schema)
+    previous = entry.version
+    entry.value_type = source.value_type
+    _set_value(entry, value)
+    entry.version += 1
+    entry.updated_by = _user(actor)
+    entry.save()
+    changes = {"version": {"from": previous, "to": entry.version}, "restored_version": version}
+    return _committed(entry, EntryVersion.Change.ROLLED_BACK, "config.entry.rolled_back", changes, actor, request)
+
+
+@transaction.atomic
+def entry_delete(*, entry: Entry, if_match: list[str], actor: Any, request: Any = None) -> None:
+    """Delete the entry; its versions stay (entry set to NULL) for the record."""
+    entry = _lock(entry, if_match)
+    record("config.entry.deleted", actor=actor, target=entry, changes={"version": entry.version},
+           metadata={**_location(entry.environment), "entry": entry.key}, request=request)
+    _bump_revision(entry.environment_id)
+    invalidate_on_commit(entry.environment)
+    entry.delete()
+
+
+@transaction.atomic
+def secret_reveal_record(*, target: models.Model, keys: list[str], request: Any) -> None:
+    """Audit a response that shows secret values in clear to a user (like Vault audits each read)."""
+    record("config.secret.revealed", target=target, metadata={"entries": sorted(keys)}, request=request)
+
+
+# API keys --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_key_create(
+    *, environment: Environment, name: str, expires_at: datetime | None, actor: Any, request: Any = None
+) -> tuple[ApiKey, str]:
+    """A new key; the raw key is returned once and never stored (only its SHA-256)."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": ["The expiry must be in the future."]})
+    raw_key = f"ck_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey(environment=environment, name=name, prefix=raw_key[:11], key_hash=hash_key(raw_key),
+                     expires_at=expires_at, created_by=_user(actor))
+    _save_new(api_key, "Key collision; try again.", "api_key_conflict")
+    record("apikey.created", actor=actor, target=api_key,
+           changes={"name": name, "expires_at": expires_at.isoformat() if expires_at else None},
+           metadata=_location(environment), request=request)
+    return api_key, raw_key
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey, actor: Any, request: Any = None) -> ApiKey:
+    """Revoke at once on every instance (the cached validity is dropped after commit); idempotent."""
+    if api_key.revoked_at is not None:
+        return api_key
+    api_key.revoked_at = timezone.now()
+    api_key.save(update_fields=["revoked_at"])
+    record("apikey.revoked", actor=actor, target=api_key, changes={"name": api_key.name},
+           metadata=_location(api_key.environment), request=request)
+    key_hash = api_key.key_hash
+    transaction.on_commit(lambda: forget_keys([key_hash]))
+    return api_key
+
+
+@transaction.atomic
+def encryption_keys_rotate() -> int:
+    """Re-encrypt every stored secret (entries and their history) under the newest key; returns the count."""
+    count = 0
+    for model in (Entry, EntryVersion):
+        rows = model.objects.exclude(value_encrypted="").values_list("pk", "value_encrypted")
+        for pk, token in rows.iterator():
+            # A queryset UPDATE: the ciphertext changes, the immutable version's content does not; the
+            # rotation is recorded once below, not per row.
+            with suppress_bulk_event():
+                model.objects.filter(pk=pk).update(value_encrypted=rotate_token(token))
+            count += 1
+    record("config.keys.rotated", actor=SYSTEM_ACTOR, metadata={"values": count})
+    return count

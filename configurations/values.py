@@ -1,0 +1,61 @@
+"""Validation of entry values against their type and optional JSON Schema (jsonschema library)."""
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import exceptions as schema_exceptions
+from jsonschema import validators
+from rest_framework.exceptions import ErrorDetail, ValidationError
+
+from configurations.models import ValueType
+
+MASK = "********"
+
+
+def _fits_type(value: Any, value_type: str) -> bool:
+    # bool is a subclass of int in Python, but true is not an integer in JSON.
+    if value_type == ValueType.STRING:
+        return isinstance(value, str)
+    if value_type == ValueType.INTEGER:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if value_type == ValueType.NUMBER:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if value_type == ValueType.BOOLEAN:
+        return isinstance(value, bool)
+    return True  # json: any JSON value
+
+
+def _invalid(field: str, message: str, code: str) -> ValidationError:
+    return ValidationError({field: [ErrorDetail(message, code=code)]})
+
+
+def validate_schema(schema: Any) -> None:
+    """A JSON Schema must be an object (or boolean) that its own metaschema accepts."""
+    if schema is None:
+        return
+    if not isinstance(schema, (dict, bool)):
+        raise _invalid("schema", "A JSON Schema is an object.", "invalid_schema")
+    validator_class = validators.validator_for(schema if isinstance(schema, dict) else {})
+    try:
+        validator_class.check_schema(schema)
+    except schema_exceptions.SchemaError as exc:
+        path = ".".join(str(part) for part in exc.absolute_path)
+        raise _invalid(f"schema.{path}" if path else "schema", exc.message, "invalid_schema") from None
+
+
+def validate_value(value: Any, *, value_type: str, schema: Any) -> None:
+    """Raise a 400 whose errors point at the failing part of the value (`value.servers.0.port`)."""
+    if value is None or not _fits_type(value, value_type):
+        raise _invalid("value", f"The value is not of type {value_type}.", "type_mismatch")
+    if schema is None:
+        return
+    validator = validators.validator_for(schema if isinstance(schema, dict) else {})(schema)
+    errors = sorted(validator.iter_errors(value), key=lambda error: list(error.absolute_path))
+    if not errors:
+        return
+    detail: dict[str, list[ErrorDetail]] = {}
+    for error in errors:
+        path = ".".join(str(part) for part in error.absolute_path)
+        field = f"value.{path}" if path else "value"
+        detail.setdefault(field, []).append(ErrorDetail(error.message, code="schema_mismatch"))
+    raise ValidationError(detail)
