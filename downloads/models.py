@@ -26,7 +26,7 @@ class File(models.Model):
     sha256 = models.CharField(max_length=64)
     storage_name = models.CharField(max_length=512, unique=True)
     chunk_size = models.PositiveIntegerField()
-    chunks = models.JSONField(default=list)
+    chunks = models.JSONField(default=list, blank=True)
     # Set by `files_verify` when the stored bytes no longer hash to `sha256`.
     corrupted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -87,7 +87,7 @@ class Download(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     chunk_size = models.PositiveIntegerField()
-    chunks = models.JSONField(default=list)
+    chunks = models.JSONField(default=list, blank=True)
     bytes_received = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
