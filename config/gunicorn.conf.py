@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -23,6 +24,8 @@ worker_class = "sync"
 # expected download or upload, or put a buffering proxy in front.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+# How long a worker keeps serving, with /ready failing, after a graceful stop begins (< graceful_timeout).
+drain_seconds = min(float(os.environ.get("GUNICORN_DRAIN_SECONDS", "5")), graceful_timeout / 2)
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
@@ -66,15 +69,19 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    # From the moment this worker is told to stop, /ready fails so the load balancer drains it first.
+    # On SIGTERM (a graceful stop: the master forwards it to every worker) /ready fails at once, and the
+    # worker keeps serving for drain_seconds so the load balancer sees that and stops sending traffic;
+    # only then does it finish its request and exit. SIGINT/SIGQUIT still stop it at once.
     from health.state import begin_shutdown
 
-    previous = signal.getsignal(signal.SIGTERM)
+    def stop() -> None:
+        worker.alive = False
+        os.write(worker.PIPE[1], b".")  # wakes the worker from select() so it exits now
 
     def on_term(signum, frame):
-        begin_shutdown()
-        if callable(previous):
-            previous(signum, frame)
+        if worker.alive:
+            begin_shutdown()
+            threading.Timer(drain_seconds, stop).start()
 
     signal.signal(signal.SIGTERM, on_term)
 

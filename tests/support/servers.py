@@ -52,6 +52,7 @@ def server_env(**extra: str) -> dict[str, str]:
         DEBUG="false",
         TESTING="true",
         GUNICORN_ACCESSLOG="",
+        GUNICORN_DRAIN_SECONDS="0",  # tests stop servers at once unless they test the drain
         LOG_LEVEL="WARNING",
     )
     if settings.REDIS_URL:
@@ -60,8 +61,14 @@ def server_env(**extra: str) -> dict[str, str]:
     return env
 
 
+class ServerURL(str):
+    """The base URL of a started server (http://127.0.0.1:PORT), with its master `process` for signal tests."""
+
+    process: subprocess.Popen
+
+
 @contextmanager
-def gunicorn_server(workers: int = 1, *, startup_timeout: float = 30, **extra_env: str) -> Iterator[str]:
+def gunicorn_server(workers: int = 1, *, startup_timeout: float = 30, **extra_env: str) -> Iterator[ServerURL]:
     """Start gunicorn on a free loopback port; yields its base URL (http://127.0.0.1:PORT)."""
     port = free_port()
     multiproc_dir = Path(settings.MEDIA_ROOT).parent / f"prometheus-{port}"
@@ -71,7 +78,8 @@ def gunicorn_server(workers: int = 1, *, startup_timeout: float = 30, **extra_en
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = ServerURL(f"http://127.0.0.1:{port}")
+    base_url.process = process
     try:
         _wait_until_up(base_url, process, startup_timeout)
         yield base_url
