@@ -1,4 +1,9 @@
 """Routes of this app under /api/v1/ (included by config.api_v1)."""
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from audit import views
+
+router = SimpleRouter()
+router.register("audit/events", views.AuditEventViewSet, basename="audit-event")
+
+urlpatterns = router.urls

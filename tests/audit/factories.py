@@ -7,5 +7,5 @@ from audit.models import AuditEvent
 from audit.services import record
 
 
-def make_events(count: int, **kwargs: Any) -> list[AuditEvent]:
-    return [record(kwargs.pop("action", "test.event.recorded"), **kwargs) for _ in range(count)]
+def make_events(count: int, action: str = "test.event.recorded", **kwargs: Any) -> list[AuditEvent]:
+    return [record(action, **kwargs) for _ in range(count)]
