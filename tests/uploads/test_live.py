@@ -89,3 +89,29 @@ def test_tuspy_upload__connection_cut_midway__new_client_resumes_to_the_right_fi
     assert head.headers["Upload-Offset"] == str(SIZE)
     assert detail.status_code == 200, detail.text
     assert (detail.json()["size"], detail.json()["sha256"], detail.json()["name"]) == (SIZE, sha256, "big.bin")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_real_http__chunked_bodies_and_checksum_mismatch__as_the_protocol_says():
+    user = UserFactory()
+    with gunicorn_server(workers=1) as base_url:
+        tus = {"Authorization": f"Bearer {_access_token(base_url, user)}", "Tus-Resumable": "1.0.0"}
+        stream = {**tus, "Content-Type": "application/offset+octet-stream"}
+        # Generators make requests send Transfer-Encoding: chunked (no Content-Length).
+        created = requests.post(
+            f"{base_url}/api/v1/uploads/", data=iter([b"abc", b"def"]), headers={**stream, "Upload-Length": "10"}
+        )
+        url = created.headers["Location"]
+        mismatch = requests.patch(
+            url, data=b"gh", headers={**stream, "Upload-Offset": "6", "Upload-Checksum": "sha1 " + "A" * 27 + "="}
+        )
+        finished = requests.patch(url, data=iter([b"gh", b"ij"]), headers={**stream, "Upload-Offset": "6"})
+        detail = requests.get(f"{base_url}/api/v1/files/{finished.headers['Upload-File-Id']}/", headers=tus)
+
+    assert (created.status_code, created.headers["Upload-Offset"]) == (201, "6")
+    assert (mismatch.status_code, mismatch.reason) == (460, "Checksum Mismatch")
+    assert mismatch.headers["Content-Type"] == "application/problem+json"
+    assert mismatch.json()["code"] == "checksum_mismatch"
+    assert (finished.status_code, finished.headers["Upload-Offset"]) == (204, "10")
+    assert detail.json()["sha256"] == hashlib.sha256(b"abcdefghij").hexdigest()
