@@ -13,6 +13,7 @@ from rest_framework import status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authentication import SessionJWTAuthentication
 from configurations import resolved, selectors, services
 from configurations.authentication import ApiKeyAuthentication, ApiKeyPrincipal
 from configurations.models import ApiKey, Entry, Environment, Namespace
@@ -49,19 +50,13 @@ MISSING_IF_MATCH = problem("If-Match is missing (precondition_required).")
 
 
 class ConfigurationViewSet(viewsets.GenericViewSet):
-    """Base of the app's views: permissions by action; Api-Key authentication on `api_key_actions` only."""
+    """Base of the app's views: permissions by action. An API key authenticates everywhere here, so that it
+    gets a 403 (not a 401) outside `api_key_actions`; ConfigurationPermission confines it to those."""
 
+    authentication_classes = [SessionJWTAuthentication, ApiKeyAuthentication]
     permission_classes = [ConfigurationPermission]
     api_key_actions: frozenset[str] = frozenset()
     action_permissions: dict[str, list[str]] = {}
-
-    def get_authenticators(self) -> list:
-        authenticators = super().get_authenticators()
-        request = getattr(self, "request", None)
-        method = (request.method or "").lower() if request is not None else ""
-        if getattr(self, "action_map", {}).get(method) in self.api_key_actions:
-            authenticators.append(ApiKeyAuthentication())
-        return authenticators
 
     def get_throttles(self) -> list:
         # A machine client reading its environment costs one cache round trip; the user throttle would
