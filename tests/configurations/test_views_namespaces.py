@@ -1,0 +1,114 @@
+"""Namespaces and environments: admins manage them, everyone with a role reads them."""
+import pytest
+
+from audit.models import AuditEvent
+from configurations.models import Environment, Namespace
+from tests.configurations.factories import EnvironmentFactory, NamespaceFactory
+
+NAMESPACES = "/api/v1/namespaces/"
+
+
+def test_namespace_create__admin__returns_201_and_audits(admin_client_api, db):
+    response = admin_client_api.post(NAMESPACES, {"slug": "billing", "description": "Invoices"})
+
+    assert response.status_code == 201
+    assert response.json()["slug"] == "billing"
+    assert AuditEvent.objects.filter(action="config.namespace.created").exists()
+
+
+@pytest.mark.parametrize("client_fixture", ["user_client", "editor_client"])
+def test_namespace_create__not_admin__returns_403(request, client_fixture, db):
+    response = request.getfixturevalue(client_fixture).post(NAMESPACES, {"slug": "billing"})
+
+    assert response.status_code == 403
+    assert not Namespace.objects.exists()
+
+
+@pytest.mark.parametrize("slug", ["Billing", "a_b", "x" * 65, ""])
+def test_namespace_create__bad_slug__returns_400(admin_client_api, db, slug):
+    assert admin_client_api.post(NAMESPACES, {"slug": slug}).status_code == 400
+
+
+def test_namespace_create__duplicate__returns_409(admin_client_api, db):
+    NamespaceFactory(slug="billing")
+
+    response = admin_client_api.post(NAMESPACES, {"slug": "billing"})
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "namespace_exists"
+
+
+def test_namespace_list_and_retrieve__viewer(user_client, db):
+    NamespaceFactory(slug="billing")
+
+    listed = user_client.get(NAMESPACES)
+    one = user_client.get(f"{NAMESPACES}billing/")
+
+    assert [item["slug"] for item in listed.json()["results"]] == ["billing"]
+    assert one.status_code == 200
+    assert user_client.get(f"{NAMESPACES}nope/").status_code == 404
+
+
+def test_namespace_patch__description_changes_slug_is_rejected(admin_client_api, db):
+    NamespaceFactory(slug="billing")
+
+    changed = admin_client_api.patch(f"{NAMESPACES}billing/", {"description": "new"})
+    renamed = admin_client_api.patch(f"{NAMESPACES}billing/", {"slug": "other"})
+
+    assert changed.status_code == 200 and changed.json()["description"] == "new"
+    assert renamed.status_code == 400
+    assert renamed.json()["errors"][0]["code"] == "unknown_field"
+
+
+def test_namespace_delete__with_environments__409_then_204_when_empty(admin_client_api, environment):
+    assert admin_client_api.delete(f"{NAMESPACES}billing/").status_code == 409
+
+    assert admin_client_api.delete(f"{NAMESPACES}billing/environments/production/").status_code == 204
+    assert admin_client_api.delete(f"{NAMESPACES}billing/").status_code == 204
+    assert not Namespace.objects.exists()
+
+
+def test_environment_crud__admin(admin_client_api, db):
+    NamespaceFactory(slug="billing")
+    url = f"{NAMESPACES}billing/environments/"
+
+    created = admin_client_api.post(url, {"slug": "staging"})
+    duplicate = admin_client_api.post(url, {"slug": "staging"})
+    patched = admin_client_api.patch(f"{url}staging/", {"description": "pre-prod"})
+    listed = admin_client_api.get(url)
+
+    assert created.status_code == 201 and created.json()["namespace"] == "billing"
+    assert duplicate.status_code == 409
+    assert patched.json()["description"] == "pre-prod"
+    assert [item["slug"] for item in listed.json()["results"]] == ["staging"]
+    assert admin_client_api.get(f"{url}staging/").status_code == 200
+
+
+def test_environment_delete__with_entries__returns_409(admin_client_api, make_entry):
+    make_entry()
+
+    response = admin_client_api.delete(f"{NAMESPACES}billing/environments/production/")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "environment_not_empty"
+    assert Environment.objects.exists()
+
+
+def test_environment_list__unknown_namespace__returns_404(user_client, db):
+    assert user_client.get(f"{NAMESPACES}nope/environments/").status_code == 404
+
+
+def test_environment_create__editor__returns_403(editor_client, db):
+    EnvironmentFactory(namespace__slug="billing")
+
+    assert editor_client.post(f"{NAMESPACES}billing/environments/", {"slug": "qa"}).status_code == 403
+
+
+def test_roles__permissions_granted_by_migration(user, editor, admin_user, auditor):
+    assert user.has_perms(["configurations.view_entry", "configurations.view_entryversion"])
+    assert not user.has_perm("configurations.reveal_secret")
+    assert not user.has_perm("configurations.view_apikey")
+    assert editor.has_perms(["configurations.change_entry", "configurations.add_apikey", "configurations.reveal_secret"])
+    assert not editor.has_perm("configurations.add_namespace")
+    assert admin_user.has_perms(["configurations.add_namespace", "configurations.delete_environment"])
+    assert auditor.has_perm("configurations.view_entry") and not auditor.has_perm("configurations.change_entry")
