@@ -86,3 +86,4 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
     response.data = body
     response.content_type = PROBLEM_CONTENT_TYPE
     return response
+

@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError
+from django.http import HttpRequest, HttpResponse
 
 from core.net import client_ip
 from core.problems import PROBLEM_CONTENT_TYPE, default_code, is_api_path, problem_response
@@ -103,24 +103,14 @@ except ImportError:  # pragma: no cover - psycopg is a runtime dependency
     pass
 
 
-def _page_error(request: HttpRequest, exception: Exception) -> HttpResponse | None:
-    """Outside /api/ too, an unexpected error is logged and answered without a traceback, even with DEBUG
-    (Django's debug page would show one); Django's own 4xx handling (404, 400, 403) is left to Django."""
-    if isinstance(exception, Http404 | PermissionDenied | SuspiciousOperation | BadRequest):
-        return None
-    error_logger.exception("unhandled error on %s %s", request.method, _route(request))
-    request_id = getattr(request, "request_id", "")
-    return HttpResponseServerError(
-        f"Server error. Quote this request id when reporting it: {request_id}\n", content_type="text/plain"
-    )
-
-
 class ProblemDetailsMiddleware:
     """Under /api/, every error response is problem+json, whoever produced it.
 
     DRF views already answer with problem details (core.exceptions). This catches the rest: Django's
-    404 for an unknown route, 405 from plain views, oversized bodies, and unexpected exceptions, which
-    are logged with the request id and answered with a 500 that shows nothing internal (also when DEBUG).
+    404 for an unknown route, 405 from plain views, oversized bodies, a refused Host header raised by an
+    inner middleware, and unexpected exceptions, which are logged with the request id and answered with a
+    500 that shows nothing internal (also when DEBUG). It sits near the top of MIDDLEWARE so that it also
+    sees the error responses that inner middleware produce.
     """
 
     def __init__(self, get_response: Handler):
@@ -139,7 +129,7 @@ class ProblemDetailsMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_path(request.path):
-            return _page_error(request, exception)
+            return None  # Django's handler500 (or, with DEBUG, core.debug.NoTracebackReporter)
         if isinstance(exception, RequestDataTooBig):
             return problem_response(request, 413, detail="The request body is too large.")
         if isinstance(exception, _DEPENDENCY_ERRORS) or (
@@ -159,8 +149,8 @@ class ProblemDetailsMiddleware:
         if status == 405 and response.get("Allow"):
             detail = f"Allowed methods: {response['Allow']}."
         problem = problem_response(request, status, detail=detail, code=default_code(status))
-        for header in ("Allow", "Retry-After", "WWW-Authenticate", "Content-Range"):
-            if header in response:
-                problem[header] = response[header]
+        for header, value in response.items():  # Allow, Retry-After, security and CORS headers...
+            if header.lower() not in ("content-type", "content-length", "content-language"):
+                problem[header] = value
         return problem
 

@@ -31,9 +31,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestIDMiddleware",
+    "core.middleware.ProblemDetailsMiddleware",
     "health.middleware.RequestMetricsMiddleware",
     "core.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Response-only headers sit high, so even responses made by the middleware below carry them.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -42,9 +46,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "audit.middleware.AuditRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "core.middleware.ContentSecurityPolicyMiddleware",
-    "core.middleware.ProblemDetailsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

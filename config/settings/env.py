@@ -1,7 +1,7 @@
 """The one place the process environment is read.
 
-Booleans are strict (`true`/`false`, `1`/`0`, `yes`/`no`); anything else stops start-up with a clear
-message, so a typo never silently flips a security setting.
+Booleans are strict (`true` or `false`, any case; empty means the default); anything else stops start-up
+with a one-line message, so a typo (`ture`, `0`, `yes`) never silently flips a security setting.
 """
 import sys
 from pathlib import Path
@@ -13,25 +13,24 @@ env = environ.Env()
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off", ""}
+
+
+CONFIG_ERROR_EXIT = 2  # the exit status of a refused configuration
 
 
 def fail(message: str) -> None:
     """Refuse to start with a one-line explanation (no traceback for an operator's typo)."""
     sys.stderr.write(f"configuration error: {message}\n")
-    raise SystemExit(2)
+    raise SystemExit(CONFIG_ERROR_EXIT)
 
 
 def env_bool(name: str, default: bool) -> bool:
     raw = env.str(name, default=None)
-    if raw is None:
+    value = (raw or "").strip().lower()
+    if value == "":
         return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
+    if value in ("true", "false"):
+        return value == "true"
     fail(f"{name} must be true or false, got {raw!r}")
     return default  # unreachable; keeps type checkers happy
 

@@ -21,6 +21,9 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# Even with DEBUG, no response body shows a traceback: it goes to the log only.
+DEFAULT_EXCEPTION_REPORTER = "core.debug.NoTracebackReporter"
+
 # Content-Security-Policy by area (core.middleware.ContentSecurityPolicyMiddleware).
 CSP_API = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 CSP_PAGES = (

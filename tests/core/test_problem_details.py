@@ -152,13 +152,35 @@ def test_api__database_unreachable__returns_503_problem_with_retry_after(core_cl
 @pytest.mark.parametrize("debug", [False, True])
 def test_page__unhandled_exception__shows_no_traceback_even_with_debug(client, settings, debug):
     settings.DEBUG = debug
+    client.raise_request_exception = False
     response = client.get("/page/boom/")
 
     assert response.status_code == 500
     text = response.content.decode()
     assert "Traceback" not in text
     assert "internal detail" not in text
+    assert "SECRET_KEY" not in text
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_page__refused_host_with_debug__shows_no_traceback(client, settings, accept):
+    settings.DEBUG = True
+    response = client.get("/health", HTTP_HOST="evil.example", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "Traceback" not in text
+    assert "DisallowedHost" not in text
     assert response["X-Request-ID"] in text
+
+
+def test_api__refused_host__returns_400_problem_with_security_headers(client, settings):
+    settings.DEBUG = True
+    response = client.get("/api/v1/schema/", HTTP_HOST="evil.example")
+
+    _problem(response, 400, "bad_request")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'none'" in response["Content-Security-Policy"]
 
 
 def test_request_id__sane_client_value__is_echoed(client):
