@@ -4,8 +4,12 @@ from typing import Any
 
 from django.contrib.auth.base_user import BaseUserManager
 
+from audit.querysets import AuditedQuerySet
 
-class UserManager(BaseUserManager):
+
+class UserManager(BaseUserManager.from_queryset(AuditedQuerySet)):  # type: ignore[misc]
+    """E-mail login; bulk writes of users are recorded in the audit trail (audit.querysets)."""
+
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra: Any):
