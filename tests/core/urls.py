@@ -6,10 +6,10 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from core.serializers import StrictSerializer
+from core.throttles import AnonThrottle
 
 
 class CoreEchoInputSerializer(StrictSerializer):
@@ -21,7 +21,7 @@ class CoreEchoOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class OncePerMinuteThrottle(AnonRateThrottle):
+class OncePerMinuteThrottle(AnonThrottle):
     rate = "1/min"
 
 
