@@ -46,8 +46,11 @@ _PROBLEMS = {
 }
 
 
-def _tus_resumable(statuses: list[int]) -> OpenApiParameter:
-    return _response_header("Tus-Resumable", "Always 1.0.0.", statuses)
+def _tus_headers(statuses: list[int]) -> list[OpenApiParameter]:
+    return [
+        _response_header("Tus-Resumable", "Always 1.0.0.", statuses),
+        _response_header("Tus-Version", "The protocol versions this server speaks (1.0.0).", [412]),
+    ]
 
 
 def _state_headers(statuses: list[int]) -> list[OpenApiParameter]:
@@ -76,7 +79,7 @@ upload_create_schema = extend_schema(
         _header("Upload-Metadata", "Comma-separated `key base64value` pairs, e.g. `filename` and `filetype`."),
         _CHECKSUM,
         _response_header("Location", "URL of the new upload: HEAD, PATCH and DELETE it.", [201]),
-        _tus_resumable([201, 400, 401, 412, 413, 415, 429, 460]),
+        *_tus_headers([201, 400, 401, 412, 413, 415, 429, 460]),
         *_state_headers([201]),
     ],
     request=_BODY,
@@ -102,7 +105,7 @@ upload_append_schema = extend_schema(
         _TUS_RESUMABLE,
         _header("Upload-Offset", "The offset this body starts at.", required=True, schema=_SIZE),
         _CHECKSUM,
-        _tus_resumable([204, 400, 401, 404, 409, 410, 412, 413, 415, 429, 460]),
+        *_tus_headers([204, 400, 401, 404, 409, 410, 412, 413, 415, 429, 460]),
         *_state_headers([204]),
         _response_header("Upload-Expires", "When the upload expired.", [410]),
     ],
@@ -122,7 +125,7 @@ upload_terminate_schema = extend_schema(
     summary="Terminate a tus upload",
     description="Deletes the upload and its bytes (a file it already became stays).",
     tags=["uploads"],
-    parameters=[_TUS_RESUMABLE, _tus_resumable([204, 401, 404, 409, 412, 429])],
+    parameters=[_TUS_RESUMABLE, *_tus_headers([204, 401, 404, 409, 412, 429])],
     request=None,
     responses={
         204: OpenApiResponse(description="Terminated."),

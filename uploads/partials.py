@@ -21,6 +21,9 @@ from core.errors import ConflictError
 
 PARTIAL_DIR = "uploads-partial"
 READ_SIZE = 1024 * 1024
+# A long PATCH makes its progress durable this often, so a worker killed mid-body (gunicorn's timeout, a
+# deploy) loses at most this much: the offset in the database never runs ahead of the synced bytes.
+CHECKPOINT_BYTES = 64 * 1024 * 1024
 
 
 class UploadLockedError(ConflictError):
@@ -63,14 +66,16 @@ def append(
     limit: int,
     expected: int | None,
     on_chunk: Callable[[bytes], None] | None = None,
+    on_checkpoint: Callable[[int], None] | None = None,
 ) -> Appended:
     """Copy at most `limit` bytes from `read` into the partial file at `offset`, then cut the file there.
 
     `expected` is the declared body length (None for a chunked body, which ends at EOF). A read error or an
     early EOF means the client went away: what arrived is kept, written and synced, and reported as
-    interrupted. Bytes a crashed earlier request left past `offset` are overwritten or cut off.
+    interrupted. Bytes a crashed earlier request left past `offset` are overwritten or cut off. Every
+    CHECKPOINT_BYTES, the bytes so far are synced and `on_checkpoint(received)` may record them.
     """
-    received, interrupted = 0, False
+    received, interrupted, checkpointed = 0, False, 0
     fd = os.open(partial_path(upload_id), os.O_WRONLY | os.O_CREAT, 0o600)
     try:
         os.lseek(fd, offset, os.SEEK_SET)
@@ -87,6 +92,10 @@ def append(
                 on_chunk(chunk)
             os.write(fd, chunk)
             received += len(chunk)
+            if on_checkpoint is not None and received - checkpointed >= CHECKPOINT_BYTES:
+                os.fsync(fd)
+                on_checkpoint(received)
+                checkpointed = received
         os.ftruncate(fd, offset + received)
         os.fsync(fd)
     finally:

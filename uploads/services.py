@@ -120,6 +120,8 @@ def upload_append(
             limit=content_length if content_length is not None else remaining + 1,
             expected=content_length,
             on_chunk=hasher.update if hasher is not None else None,
+            # With a checksum, nothing may count before the whole body is verified.
+            on_checkpoint=None if checksum is not None else lambda received: _checkpoint(upload.pk, offset + received),
         )
         if appended.received > remaining:
             partials.truncate(upload.pk, offset)
@@ -133,6 +135,10 @@ def upload_append(
         if upload.offset == upload.length:
             _complete(upload, request=request)
     return upload
+
+
+def _checkpoint(upload_id: uuid.UUID, offset: int) -> None:
+    Upload.objects.filter(pk=upload_id).update(offset=offset)
 
 
 def _reload(upload_id: uuid.UUID) -> Upload:

@@ -44,6 +44,14 @@ class TusView(APIView):
     """Common tus behaviour: unauthenticated OPTIONS discovery, the version check, `Tus-Resumable` on
     every response."""
 
+    def setup(self, request, *args, **kwargs) -> None:
+        # Clients behind proxies that drop PATCH or DELETE send POST with X-HTTP-Method-Override
+        # (tus-js-client's overridePatchMethod); CORS already lets browsers send that header.
+        override = request.META.get("HTTP_X_HTTP_METHOD_OVERRIDE", "").upper()
+        if request.method == "POST" and override in ("PATCH", "DELETE"):
+            request.method = override
+        super().setup(request, *args, **kwargs)
+
     def get_authenticators(self):
         # An OPTIONS request (tus discovery, CORS preflight) carries no credentials, and must not fail on any.
         return [] if _method(self) == "OPTIONS" else super().get_authenticators()

@@ -67,6 +67,27 @@ def test_upload_append__cut_off_with_checksum__chunk_discarded(user):
     assert _content(upload) == b"abc"
 
 
+class _WorkerKilled(BaseException):
+    """Stands for the worker dying mid-body (nothing in the request handles it)."""
+
+
+def test_upload_append__worker_dies_mid_body__offset_of_the_last_checkpoint_kept(user, monkeypatch):
+    monkeypatch.setattr(partials, "CHECKPOINT_BYTES", 5)
+    upload = make_upload(owner=user, length=100)
+    stream = io.BytesIO(b"0123456789")
+
+    def read(size: int) -> bytes:
+        if stream.tell() >= 10:
+            raise _WorkerKilled
+        return stream.read(3)
+
+    with pytest.raises(_WorkerKilled):
+        upload_append(upload=upload, offset=0, read=read, content_length=50)
+
+    assert Upload.objects.get().offset == 6  # reads of 3 bytes: a checkpoint after 6; bytes 7-10 never counted
+    assert _content(upload)[:6] == b"012345"
+
+
 def test_upload_append__chunked_body__appended_to_eof(user):
     upload = make_upload(owner=user, length=10)
 

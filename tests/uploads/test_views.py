@@ -397,3 +397,20 @@ def test_cors_preflight__allowed_origin__exposes_tus_headers(api_client, setting
         "upload-file-id",
         "tus-resumable",
     } <= exposed
+
+
+def test_post_with_method_override_patch__appends(user_client, user):
+    upload = make_upload(owner=user, length=10)
+
+    response = user_client.post(
+        detail_url(upload),
+        b"abc",
+        content_type=OFFSET_STREAM,
+        HTTP_X_HTTP_METHOD_OVERRIDE="PATCH",
+        HTTP_UPLOAD_OFFSET="0",
+        off_contract=True,  # the schema documents the PATCH this stands for
+        **TUS,
+    )
+
+    assert response.status_code == 204
+    assert Upload.objects.get().offset == 3

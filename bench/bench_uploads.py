@@ -1,0 +1,224 @@
+"""tus upload throughput against a plain multipart upload of the same file, under one gunicorn worker.
+
+A 1 GiB file (BENCH_UPLOAD_MIB to change) is uploaded twice in the same run to a throw-away project
+instance (SQLite and media in a temporary directory): once with tus (POST, then PATCHes of 8 MiB on one
+keep-alive connection, the last one turning the upload into a file) and once as `POST /api/v1/files/`
+multipart/form-data. Reported: tus throughput as a ratio of the multipart one, and the worker's peak RSS
+during each (VmHWM, reset between the phases). Everything is deleted afterwards; each request is bounded
+by a timeout.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from bench import Result
+
+ROOT = Path(__file__).resolve().parent.parent
+MIB = 1024 * 1024
+CHUNK = 8 * MIB
+BLOCK = MIB
+TIMEOUT = 300  # seconds, per request and for start-up
+
+
+def _env(var_dir: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_URL", "REDIS_URL"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        VAR_DIR=str(var_dir),
+        MEDIA_ROOT=str(var_dir / "media"),
+        SECRET_KEY="bench-secret-key-" + "x" * 40,
+        CONFIG_ENCRYPTION_KEYS="VO0qBKA0JDIwHSKSfNv9HnhF9feTmxShYqsvfn1nggs=",
+        DEBUG="false",
+        LOG_LEVEL="WARNING",
+        GUNICORN_ACCESSLOG="",
+        GUNICORN_TIMEOUT=str(TIMEOUT),
+        WEB_CONCURRENCY="1",
+        PROMETHEUS_MULTIPROC_DIR=str(var_dir / "prometheus"),
+        FILES_USER_QUOTA=str(64 * 1024**3),
+        THROTTLE_USER_RATE="100000/min",
+    )
+    return env
+
+
+_EMAIL, _PASSWORD = "bench@example.com", "bench-password-8c2f1e"  # nosec B105 - a throw-away instance
+
+
+def _prepare(env: dict[str, str]) -> None:
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=TIMEOUT)
+    admin = {**env, "DJANGO_SUPERUSER_EMAIL": _EMAIL, "DJANGO_SUPERUSER_PASSWORD": _PASSWORD}
+    subprocess.run(
+        [*manage, "createsuperuser", "--noinput"], cwd=ROOT, env=admin, check=True, timeout=TIMEOUT, capture_output=True
+    )
+
+
+def _token(port: int) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+    body = json.dumps({"email": _EMAIL, "password": _PASSWORD})
+    conn.request("POST", "/api/v1/auth/token/", body=body, headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    data = response.read()
+    assert response.status == 200, (response.status, data[:300])
+    return json.loads(data)["access"]
+
+
+def _start(env: dict[str, str], port: int) -> subprocess.Popen:
+    command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def _worker_pid(master: int) -> int:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return int(children[0])
+
+
+def _reset_peak(pid: int) -> None:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # resets VmHWM (Linux >= 4.0)
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM")
+
+
+def _make_file(path: Path, size: int) -> None:
+    block = os.urandom(BLOCK)
+    with open(path, "wb") as out:
+        for _ in range(size // BLOCK):
+            out.write(block)
+
+
+def _send_file(conn: http.client.HTTPConnection, source, length: int) -> None:
+    sent = 0
+    while sent < length:
+        data = source.read(min(BLOCK, length - sent))
+        conn.send(data)
+        sent += len(data)
+
+
+def _tus_upload(port: int, token: str, path: Path, size: int) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+    auth = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
+    conn.request("POST", "/api/v1/uploads/", headers={**auth, "Upload-Length": str(size), "Content-Length": "0"})
+    created = conn.getresponse()
+    created.read()
+    assert created.status == 201, created.status
+    location = created.getheader("Location").split("//", 1)[1].split("/", 1)[1]
+    offset = 0
+    with open(path, "rb") as source:
+        while offset < size:
+            length = min(CHUNK, size - offset)
+            conn.putrequest("PATCH", f"/{location}")
+            for name, value in {
+                **auth,
+                "Content-Type": "application/offset+octet-stream",
+                "Upload-Offset": str(offset),
+                "Content-Length": str(length),
+            }.items():
+                conn.putheader(name, value)
+            conn.endheaders()
+            _send_file(conn, source, length)
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 204, response.status
+            offset = int(response.getheader("Upload-Offset"))
+    assert response.getheader("Upload-File-Id")
+    conn.close()
+
+
+def _multipart_upload(port: int, token: str, path: Path, size: int) -> None:
+    boundary = "benchboundary7MA4YWxkTrZu0gW"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+    conn.putrequest("POST", "/api/v1/files/")
+    conn.putheader("Authorization", f"Bearer {token}")
+    conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+    conn.putheader("Content-Length", str(len(head) + size + len(tail)))
+    conn.endheaders()
+    conn.send(head)
+    with open(path, "rb") as source:
+        _send_file(conn, source, size)
+    conn.send(tail)
+    response = conn.getresponse()
+    body = response.read()
+    assert response.status == 201, (response.status, body[:300])
+    conn.close()
+
+
+def _timed(function, *args) -> float:
+    started = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - started
+
+
+def run() -> list[Result]:
+    size = int(os.environ.get("BENCH_UPLOAD_MIB", "1024")) * MIB
+    work = Path(tempfile.mkdtemp(prefix="bench-uploads-"))
+    process = None
+    try:
+        env = _env(work)
+        _prepare(env)
+        source = work / "big.bin"
+        _make_file(source, size)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        process = _start(env, port)
+        token = _token(port)
+        worker = _worker_pid(process.pid)
+        _reset_peak(worker)
+        multipart_seconds = _timed(_multipart_upload, port, token, source, size)
+        multipart_rss = _peak_rss_mib(worker)
+        _reset_peak(worker)
+        tus_seconds = _timed(_tus_upload, port, token, source, size)
+        tus_rss = _peak_rss_mib(worker)
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+    mib = size / MIB
+    return [
+        Result(
+            name=f"tus upload {mib:.0f} MiB in 8 MiB PATCHes vs multipart POST /files/",
+            value=mib / tus_seconds,
+            unit="MiB/s",
+            reference=mib / multipart_seconds,
+            target=">= 0.7",
+            note=f"tus {tus_seconds:.1f} s, multipart {multipart_seconds:.1f} s, one gunicorn sync worker",
+        ),
+        Result(
+            name="tus upload: worker peak RSS",
+            value=tus_rss,
+            unit="MiB",
+            reference=multipart_rss,
+            target="< 200 MiB, flat in file size",
+            note="VmHWM of the worker during each upload (reference: the multipart upload)",
+        ),
+    ]
