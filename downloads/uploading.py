@@ -33,6 +33,7 @@ class StoringUploadHandler(FileUploadHandler):
     def __init__(self, request: Any = None):
         super().__init__(request)
         self.writer: BlobWriter | None = None
+        self.completed = False
         self.max_size = settings.MAX_UPLOAD_SIZE
 
     def handle_raw_input(self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None):
@@ -59,10 +60,13 @@ class StoringUploadHandler(FileUploadHandler):
         if self.writer is None or self.field_name != FIELD:
             return None
         self.writer.close()
+        self.completed = True
         return StoredUpload(self.writer, self.file_name or "file", self.content_type)
 
     def upload_interrupted(self) -> None:
-        self.discard()
+        # Django also calls this when a later part was skipped; only an unfinished file is dropped here.
+        if not self.completed:
+            self.discard()
 
     def discard(self) -> None:
         """Delete the blob written so far (an aborted, refused or invalid upload leaves nothing)."""

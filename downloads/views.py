@@ -216,7 +216,7 @@ class DownloadListCreateView(generics.ListAPIView):
     @extend_schema(
         summary="Start a download of a file's current version",
         request=DownloadCreateInputSerializer,
-        responses={201: DownloadOutputSerializer},
+        responses={201: DownloadOutputSerializer, 404: problem("No such file (or not the caller's).")},
     )
     def post(self, request: Request) -> Response:
         serializer = DownloadCreateInputSerializer(data=request.data)

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0004_grant_session_permissions'),
+        ('accounts', '0002_seed_roles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
