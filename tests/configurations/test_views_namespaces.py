@@ -108,7 +108,9 @@ def test_roles__permissions_granted_by_migration(user, editor, admin_user, audit
     assert user.has_perms(["configurations.view_entry", "configurations.view_entryversion"])
     assert not user.has_perm("configurations.reveal_secret")
     assert not user.has_perm("configurations.view_apikey")
-    assert editor.has_perms(["configurations.change_entry", "configurations.add_apikey", "configurations.reveal_secret"])
+    assert editor.has_perms(
+        ["configurations.change_entry", "configurations.add_apikey", "configurations.reveal_secret"]
+    )
     assert not editor.has_perm("configurations.add_namespace")
     assert admin_user.has_perms(["configurations.add_namespace", "configurations.delete_environment"])
     assert auditor.has_perm("configurations.view_entry") and not auditor.has_perm("configurations.change_entry")

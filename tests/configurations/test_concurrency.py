@@ -1,0 +1,48 @@
+"""Real concurrency on PostgreSQL: of N writers holding the same ETag exactly one wins."""
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from configurations.models import EntryVersion
+from tests.configurations.paths import entry_url
+
+WRITERS = 50
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_entry_update__50_parallel_puts_same_if_match__one_200_rest_412_one_new_version(editor, make_entry):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks")
+    entry = make_entry("timeout", 30)
+    barrier = threading.Barrier(WRITERS)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def write(value: int) -> None:
+        from django.db import connection as thread_connection
+
+        client = APIClient()
+        client.force_authenticate(editor)
+        try:
+            barrier.wait(timeout=30)
+            response = client.put(entry_url("timeout"), {"value": value}, format="json", HTTP_IF_MATCH=entry.etag)
+            with lock:
+                statuses.append(response.status_code)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=write, args=(100 + n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert Counter(statuses) == {200: 1, 412: WRITERS - 1}
+    versions = list(EntryVersion.objects.filter(entry=entry).values_list("version", flat=True))
+    assert versions == [2, 1]
+    entry.refresh_from_db()
+    assert entry.version == 2 and 100 <= entry.value < 100 + WRITERS

@@ -1,0 +1,56 @@
+"""Real processes: two gunicorn instances sharing one database and cache; a Redis that is down."""
+import pytest
+import requests
+from rest_framework.test import APIClient
+
+from tests.accounts.factories import DEFAULT_PASSWORD
+from tests.configurations.paths import RESOLVED, entry_url
+from tests.support.servers import gunicorn_server
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def _login(user) -> dict[str, str]:
+    # In-process: the test settings' fast password hasher is unknown to the servers; the JWT and its
+    # session row (committed) are valid there.
+    response = APIClient().post("/api/v1/auth/token/", {"email": user.email, "password": DEFAULT_PASSWORD},
+                                format="json")
+    assert response.status_code == 200, response.content
+    return {"Authorization": f"Bearer {response.json()['access']}"}
+
+
+def test_two_instances__write_through_a__resolved_through_b_new_at_once(editor, make_entry, make_api_key):
+    entry = make_entry("timeout", 30)
+    _, raw_key = make_api_key()
+    machine = {"Authorization": f"Api-Key {raw_key}"}
+    with gunicorn_server() as a, gunicorn_server() as b:
+        human = _login(editor)
+        old = requests.get(f"{b}{RESOLVED}", headers=machine, timeout=10)
+        assert old.json() == {"timeout": 30}
+        cached = requests.get(f"{b}{RESOLVED}", headers={**machine, "If-None-Match": old.headers["ETag"]}, timeout=10)
+        assert cached.status_code == 304
+
+        for value in (31, 32, 33):  # several rounds: each must be visible on B at once
+            current = requests.get(f"{a}{entry_url('timeout')}", headers=human, timeout=10)
+            written = requests.put(f"{a}{entry_url('timeout')}", json={"value": value},
+                                   headers={**human, "If-Match": current.headers["ETag"]}, timeout=10)
+            assert written.status_code == 200
+            fresh = requests.get(f"{b}{RESOLVED}", headers={**machine, "If-None-Match": old.headers["ETag"]},
+                                 timeout=10)
+            assert fresh.status_code == 200
+            assert fresh.json() == {"timeout": value}
+            assert fresh.headers["ETag"] != old.headers["ETag"]
+            old = fresh
+        assert entry.versions.count() == 4
+
+
+def test_redis_down__api_key_read_served_from_database(make_entry, make_api_key):
+    make_entry("timeout", 30)
+    _, raw_key = make_api_key()
+
+    # Port 1 on loopback: nothing listens, so django-redis fails on every call.
+    with gunicorn_server(REDIS_URL="redis://127.0.0.1:1/0") as base_url:
+        response = requests.get(f"{base_url}{RESOLVED}", headers={"Authorization": f"Api-Key {raw_key}"}, timeout=10)
+
+    assert response.status_code == 200
+    assert response.json() == {"timeout": 30}
