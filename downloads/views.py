@@ -51,6 +51,7 @@ _BYTES_RESPONSES = {
     (206, "*/*"): OpenApiResponse(
         OpenApiTypes.BINARY, description="One range (Content-Range), or several as multipart/byteranges."
     ),
+    302: OpenApiResponse(description="To a presigned bucket URL (S3 storage with FILES_S3_REDIRECT)."),
     304: OpenApiResponse(description="Not modified (If-None-Match / If-Modified-Since)."),
     412: problem("If-Match or If-Unmodified-Since failed."),
     416: problem("No satisfiable range; Content-Range: bytes */size."),

@@ -183,3 +183,20 @@ def test_parse_range(header, expected):
 
 def test_content_disposition__quotes_everything_outside_attr_chars():
     assert content_disposition('a "b";\r\n/é.txt') == "attachment; filename*=UTF-8''a%20%22b%22%3B%0D%0A%2F%C3%A9.txt"
+
+
+def test_serving__accel_redirect_prefix__nginx_sends_the_bytes(byte_endpoint, stored_file, settings):
+    settings.FILES_ACCEL_REDIRECT_PREFIX = "/protected/"
+
+    response = byte_endpoint.fetch(Range="bytes=0-1")
+
+    assert response.status_code == 200
+    assert response["X-Accel-Redirect"] == "/protected/" + stored_file.storage_name
+    assert response["ETag"] == ETAG
+    assert body_of(response) == b""
+
+
+def test_serving__accel_redirect__conditionals_still_apply(byte_endpoint, settings):
+    settings.FILES_ACCEL_REDIRECT_PREFIX = "/protected/"
+
+    assert byte_endpoint.fetch(If_Match='"other"').status_code == 412
