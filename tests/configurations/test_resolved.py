@@ -71,7 +71,7 @@ def test_resolved__warm_cache__one_cache_round_trip_and_no_entry_query(user_clie
     make_entry()
     user_client.get(RESOLVED)
 
-    spy = mock.patch("configurations.cache.cache.get_many", wraps=resolved.cache.cache.get_many)
+    spy = mock.patch("configurations.cache.get_many", wraps=resolved.cache.get_many)
     with spy as get_many, CaptureQueriesContext(connection) as queries:
         user_client.get(RESOLVED)
 
