@@ -140,7 +140,9 @@ class ProblemDetailsMiddleware:
                 request, 503, detail="A backing service is unavailable; retry shortly.", headers={"Retry-After": "5"}
             )
         error_logger.exception("unhandled error on %s %s", request.method, _route(request))
-        return problem_response(request, 500, detail="An unexpected error occurred; quote the request id.")
+        response = problem_response(request, 500, detail="An unexpected error occurred; quote the request id.")
+        response._has_been_logged = True  # type: ignore[attr-defined]  # just above, with the traceback
+        return response
 
     @staticmethod
     def _as_problem(request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -1,4 +1,6 @@
 """A test-only URLconf: tiny DRF views that exercise the cross-cutting error handling under /api/."""
+import logging
+
 from django.db import OperationalError
 from django.http import HttpResponse
 from django.urls import include, path
@@ -10,6 +12,15 @@ from rest_framework.views import APIView
 
 from core.serializers import StrictSerializer
 from core.throttles import AnonThrottle
+
+JWT = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiNDIiLCJ0b2tlbl90eXBlIjoiYWNjZXNzIn0."
+    "c2lnbmF0dXJlLXRoYXQtbXVzdC1ub3QtbGVhaw"
+)
+API_KEY = "ck_Ab3dEf6hIjKlMnOpQrStUvWxYz0123456789-_abcd"
+PASSWORD = "correct horse battery staple 42!"
+SECRET_FIXTURES = (JWT, PASSWORD, API_KEY)
+logger = logging.getLogger("tests.core")
 
 
 class CoreEchoInputSerializer(StrictSerializer):
@@ -66,6 +77,20 @@ class DatabaseDownView(APIView):
         raise OperationalError("connection to server at 10.0.0.5 port 5432 failed: Connection refused")
 
 
+class LeakyView(APIView):
+    """Careless code: logs the headers and the body, then fails with a key in the message."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    throttle_classes: list = []
+
+    @extend_schema(request=CoreEchoInputSerializer, responses={200: CoreEchoOutputSerializer})
+    def post(self, request):
+        logger.warning("incoming headers %s", dict(request.headers))
+        logger.warning("incoming body", extra={"body": request.data})
+        raise RuntimeError(f"credentials rejected: {dict(request.data)}")
+
+
 def plain_boom(request):
     raise RuntimeError("internal detail of a page")
 
@@ -80,6 +105,7 @@ api_patterns = [
     path("throttled/", ThrottledView.as_view(), name="throttled"),
     path("boom/", BoomView.as_view(), name="boom"),
     path("database-down/", DatabaseDownView.as_view(), name="database-down"),
+    path("leaky/", LeakyView.as_view(), name="leaky"),
 ]
 urlpatterns = [
     path("api/v1/", include((api_patterns, "v1"), namespace="v1")),
