@@ -5,7 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 # The documentation pages are HTML for GET only: DRF's OPTIONS metadata has no template to render them with.
 _PAGE_METHODS = ["get", "head"]
 _swagger_ui = SpectacularSwaggerSplitView.as_view(url_name="v1:schema", http_method_names=_PAGE_METHODS)
-_redoc = SpectacularRedocView.as_view(url_name="v1:schema", http_method_names=_PAGE_METHODS)
+_redoc = SpectacularRedocView.as_view(
+    url_name="v1:schema", http_method_names=_PAGE_METHODS, template_name="core/redoc.html"  # no remote fonts
+)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
