@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint migrate bench load e2e drills clean
+.PHONY: run test lint migrate bench load fuzz e2e drills clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,21 @@ migrate: $(VENV)/.runtime
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench
 
+## load: locust against gunicorn + PostgreSQL + Redis (LOAD_USERS=100, LOAD_TIME=3m); reports/load/
 load: $(VENV)/.dev
 	$(BIN)/python -m loadtests.run
+
+## fuzz: schemathesis over every operation against a live gunicorn; reports/schemathesis/
+fuzz: $(VENV)/.dev
+	$(BIN)/python -m tests.fuzz.run_schemathesis
+
+## drills: fault drills (database, Redis, killed worker, full disk) against real gunicorn; needs socat, root
+drills: $(VENV)/.dev
+	$(BIN)/python -m pytest tests/drills -p no:cacheprovider -s -v $(PYTEST_ARGS)
+
+## e2e: headless Chromium through the admin and Swagger UI; screenshots in reports/e2e/
+e2e: $(VENV)/.dev
+	$(BIN)/python -m pytest tests/e2e -p no:cacheprovider -s -v $(PYTEST_ARGS)
 
 clean:
 	rm -rf var/test .pytest_cache .coverage htmlcov
