@@ -31,10 +31,14 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
 limit_request_line = 8190
 forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "127.0.0.1") or "127.0.0.1"
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
+# The application logs one line per request itself (core.middleware.RequestLogMiddleware: route, user,
+# client ip); gunicorn's own JSON access line is opt-in (GUNICORN_ACCESSLOG=-) to keep it one line.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 wsgi_app = "config.wsgi:application"
+# gunicorn 27's runtime control socket defaults to one path per user, shared by every instance on the host.
+control_socket_disable = True
 
 
 class JsonAccessLogger(glogging.Logger):
