@@ -1,19 +1,21 @@
 """Bearer JWT authentication bound to server-side sessions.
 
-On top of simplejwt's checks (signature with the configured algorithm only, expiry, token type, user
-exists and is active) the token's session must be live: one read of the shared cache per request,
-the database on a miss (accounts.revocation). A revoked session's access tokens fail at once on
-every worker and instance.
+simplejwt checks the token (signature with the configured algorithm only, expiry, type); then the
+token's session must be live, which costs one read of the shared cache and no query: the cached
+session state carries the user (accounts.revocation; the database answers on a miss). A revoked
+session's access tokens fail at once on every worker and instance; so do those of a deactivated or
+deleted user.
 """
 from __future__ import annotations
 
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
 from accounts.models import User
-from accounts.revocation import session_is_live
+from accounts.revocation import session_user
 from accounts.tokens import SESSION_CLAIM
 
 
@@ -26,6 +28,9 @@ class SessionJWTAuthentication(JWTAuthentication):
             raise AuthenticationFailed("The access token is invalid or expired.", code="token_not_valid") from exc
 
     def get_user(self, validated_token: Token) -> User:
-        if not session_is_live(str(validated_token[SESSION_CLAIM])):
+        user = session_user(str(validated_token[SESSION_CLAIM]))
+        if user is None:
             raise AuthenticationFailed("The session of this token has ended.", code="session_revoked")
-        return super().get_user(validated_token)  # type: ignore[return-value]
+        if str(user.pk) != str(validated_token.get(api_settings.USER_ID_CLAIM)) or not user.is_active:
+            raise AuthenticationFailed("The access token is invalid or expired.", code="token_not_valid")
+        return user

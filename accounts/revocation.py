@@ -1,12 +1,14 @@
-"""Session revocation state on the shared cache, with the database as the source of truth.
+"""Session state on the shared cache, with the database as the source of truth.
 
-An authenticated request costs one cache read: the session's key holds LIVE or REVOKED. On a miss (or a
-cache outage) the database answers, and its answer is cached with `add`, so it never overwrites a
-revocation written in the meantime. A revocation is written with `set` as it happens, before its
-transaction commits, so no reader can cache the pre-commit "live" row after it; every worker and
-instance refuses the session's access tokens from that moment. (Should the transaction roll back, the
-session merely looks revoked until the marker expires: the safe side.) Markers live as long as an access
-token does: after that no token they could vouch for is still valid.
+An authenticated request costs one cache read and no query: the session's key holds either REVOKED or
+the session's user (a pickled row: the authentication needs nothing more). On a miss (or a cache
+outage) the database answers, and its answer is cached with `add`, so it never overwrites a revocation
+written in the meantime. A revocation is written with `set` as it happens, before its transaction
+commits, so no reader can cache the pre-commit row after it; every worker and instance refuses the
+session's access tokens from that moment. (Should the transaction roll back, the session merely looks
+revoked until the marker expires: the safe side.) A saved user drops the cached copies of itself
+(`forget_user`), a deactivated or deleted one revokes them. Markers live at most as long as an access
+token does.
 """
 from __future__ import annotations
 
@@ -17,11 +19,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from accounts.models import UserSession
+from accounts.models import User, UserSession
 
 logger = logging.getLogger(__name__)
 
-LIVE = "live"
 REVOKED = "revoked"
 
 
@@ -29,20 +30,31 @@ def _key(session_id: object) -> str:
     return f"accounts:session:{session_id}"
 
 
-def session_is_live(session_id: str) -> bool:
+def session_user(session_id: str) -> User | None:
+    """The user of a live session; None when the session is revoked, expired or unknown."""
     try:
         state = cache.get(_key(session_id))
     except Exception:  # the cache is an optimisation: an outage must not lock everyone out
         logger.warning("session cache read failed; using the database", exc_info=True)
         state = None
+    if isinstance(state, User):
+        return state
     if state is not None:
-        return state == LIVE
-    live = UserSession.objects.filter(pk=session_id, revoked_at__isnull=True, expires_at__gt=timezone.now()).exists()
+        return None
+    now = timezone.now()
+    session = (
+        UserSession.objects.select_related("user")
+        .filter(pk=session_id, revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    timeout = settings.JWT_ACCESS_TTL
+    if session is not None:
+        timeout = max(1, min(timeout, int((session.expires_at - now).total_seconds())))
     try:
-        cache.add(_key(session_id), LIVE if live else REVOKED, timeout=settings.JWT_ACCESS_TTL)
+        cache.add(_key(session_id), session.user if session else REVOKED, timeout=timeout)
     except Exception:
         logger.warning("session cache write failed", exc_info=True)
-    return live
+    return session.user if session else None
 
 
 def publish_revocation(session_ids: Iterable[object]) -> None:
@@ -50,3 +62,13 @@ def publish_revocation(session_ids: Iterable[object]) -> None:
     keys = {_key(session_id): REVOKED for session_id in session_ids}
     if keys:
         cache.set_many(keys, timeout=settings.JWT_ACCESS_TTL)
+
+
+def forget_user(user: User, *, revoke: bool = False) -> None:
+    """Drop the cached copies of `user` in its sessions' markers (or revoke them, for a deleted or
+    deactivated user), so the next request reads the row as it is now."""
+    session_ids = list(UserSession.objects.filter(user=user, revoked_at__isnull=True).values_list("pk", flat=True))
+    if revoke or not user.is_active:
+        publish_revocation(session_ids)
+    elif session_ids:
+        cache.delete_many([_key(session_id) for session_id in session_ids])

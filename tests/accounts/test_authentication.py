@@ -99,18 +99,28 @@ def test_revoked_session__cache_lost__database_still_refuses(user, session_login
     assert response.json()["code"] == "session_revoked"
 
 
-def test_revocation_check__warm_cache__costs_no_session_query(session_login):
+def test_authentication__warm_cache__costs_no_session_or_user_query(session_login):
     _get_me(session_login.access)  # warms the session marker
 
     with CaptureQueriesContext(connection) as queries:
         assert _get_me(session_login.access).status_code == 200
 
-    assert not [query for query in queries.captured_queries if "accounts_usersession" in query["sql"]]
+    touched = [query["sql"] for query in queries.captured_queries if "accounts_user" in query["sql"]]
+    assert not touched
+
+
+def test_user_saved__cached_copy_dropped__next_request_sees_the_change(user, session_login):
+    assert _get_me(session_login.access).json()["display_name"] == user.display_name
+
+    user.display_name = "Changed In Shell"
+    user.save()
+
+    assert _get_me(session_login.access).json()["display_name"] == "Changed In Shell"
 
 
 @pytest.mark.parametrize("revoked", [False, True])
 def test_revocation_check__cache_down__falls_back_to_database(session_login, monkeypatch, revoked):
-    from accounts.revocation import session_is_live
+    from accounts.revocation import session_user
 
     if revoked:
         UserSession.objects.update(revoked_at="2026-01-01T00:00:00Z")
@@ -121,7 +131,7 @@ def test_revocation_check__cache_down__falls_back_to_database(session_login, mon
     monkeypatch.setattr(cache, "get", broken)
     monkeypatch.setattr(cache, "add", broken)
 
-    assert session_is_live(_claims(session_login.access)["sid"]) is not revoked
+    assert (session_user(_claims(session_login.access)["sid"]) is None) is revoked
 
 
 def test_force_authenticate__still_works_for_other_apps(user_client, user):
