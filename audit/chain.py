@@ -78,6 +78,9 @@ def canonical_bytes(fields: Mapping[str, Any]) -> bytes:
     timestamp = payload["timestamp"]
     if isinstance(timestamp, dt.datetime):
         payload["timestamp"] = format_timestamp(timestamp)
+    # Databases print some addresses differently (PostgreSQL: "::1.2.3.4", Python: "::102:304").
+    if payload["ip"] and ":" in payload["ip"]:
+        payload["ip"] = normalize_ip(payload["ip"])
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 

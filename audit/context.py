@@ -37,7 +37,8 @@ def suppressed_bulk_event() -> bool:
 
 @contextlib.contextmanager
 def suppress_bulk_event() -> Iterator[None]:
-    """Inside bulk_update, which records per-object diffs itself, its internal update() records nothing."""
+    """`AuditedQuerySet.update()` records nothing inside this block: for bulk_update (which records per-object
+    diffs itself) and for usage bookkeeping that is not a change (an API key's last use)."""
     token = _bulk_event_suppressed.set(True)
     try:
         yield

@@ -3,7 +3,8 @@
 Set it on every model listed in audit.registry.TRACKED (`objects = AuditedQuerySet.as_manager()`, or
 `AuditedManager`). Choice made: bulk writes are *recorded*, not forbidden, so cleanup jobs keep working:
 - `update(**values)` records one `model.<app>.<model>.bulk_updated` event holding the ids of the rows it
-  changed and the new values (masked/excluded as the registry says; expressions such as F() as text);
+  changed and the new values (masked/excluded as the registry says; expressions such as F() as text),
+  unless it only touches fields the registry excludes as bookkeeping (an environment's `revision`);
 - `bulk_update(objs, fields)` records one `...updated` event per object with its field diff;
 - `bulk_create(objs)` records one `...created` event per object;
 - `delete()` needs nothing: Django sends post_delete for every row of a model with a receiver (it never
@@ -21,10 +22,11 @@ from audit.context import suppress_bulk_event, suppressed_bulk_event
 
 class AuditedQuerySet(models.QuerySet):
     def update(self, **kwargs: Any) -> int:
+        from audit.registry import options_for
         from audit.services import record_bulk_update
 
-        if suppressed_bulk_event():
-            return super().update(**kwargs)
+        if suppressed_bulk_event() or not set(kwargs) - set(options_for(self.model).exclude):
+            return super().update(**kwargs)  # only bookkeeping fields (registry `exclude`): nothing to audit
         with transaction.atomic(using=self.db, savepoint=False):
             ids = list(self.select_for_update().values_list("pk", flat=True))
             rows = super().update(**kwargs)

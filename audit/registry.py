@@ -46,11 +46,15 @@ TRACKED: dict[str, Tracked] = {
     "accounts.user": Tracked(exclude=("password", "last_login")),
     "auth.group": Tracked(),
     "configurations.namespace": Tracked(),
-    "configurations.environment": Tracked(),
-    "configurations.entry": Tracked(exclude=("value_encrypted",), mask_when={"value": _secret_entry}, public=("key",)),
-    "configurations.apikey": Tracked(exclude=("key_hash", "hashed_key", "hash"), mask=("prefix",)),
-    "downloads.file": Tracked(),
-    "uploads.upload": Tracked(),
+    # `revision` is bumped by every entry write: bookkeeping for the resolved cache, not a change.
+    "configurations.environment": Tracked(exclude=("revision", "updated_at")),
+    "configurations.entry": Tracked(
+        exclude=("value_encrypted", "updated_at"), mask_when={"value": _secret_entry}, public=("key",)
+    ),
+    # The key itself is never stored; its hash is excluded, usage bookkeeping too.
+    "configurations.apikey": Tracked(exclude=("key_hash", "last_used_at"), mask=("prefix",)),
+    # The chunk manifest is up to thousands of digests: the file's sha256 identifies the content.
+    "downloads.file": Tracked(exclude=("chunks",)),
 }
 
 _NO_OPTIONS = Tracked()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from audit.chain import compute_hash, normalize_ip, normalize_json
 from audit.context import current_request
 from audit.models import ActorType, AuditChainHead, AuditCheckpoint, AuditEvent
-from audit.redaction import MASK, scrub_text_deep, strip_secrets
+from audit.redaction import MASK, scrub_text, scrub_text_deep, strip_secrets
 from audit.registry import options_for
 from core.net import client_ip
 from core.request_context import current_request_id
@@ -41,7 +41,7 @@ def _client_info(request: Any) -> tuple[str | None, str]:
     """(ip, user agent), or nothing when AUDIT_STORE_CLIENT_INFO is off (privacy: no retention at all)."""
     if request is None or not settings.AUDIT_STORE_CLIENT_INFO:
         return None, ""
-    user_agent = str(request.META.get("HTTP_USER_AGENT", "")).replace("\x00", "")[:512]
+    user_agent = scrub_text(str(request.META.get("HTTP_USER_AGENT", "")).replace("\x00", ""))[:512]
     return normalize_ip(client_ip(request)), user_agent
 
 

@@ -1,13 +1,23 @@
 """Walking the chain: every event's hash recomputed, every link and id checked, in keyset batches."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+from django.db import connection
 
 from audit.chain import GENESIS_HASH, HASHED_FIELDS, compute_hash
 from audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 
 _COLUMNS = (*HASHED_FIELDS, "hash")
+# PostgreSQL fast path: the timestamp already in the canonical text form and the JSON as text, skipping the
+# driver's datetime parsing and the ORM's converters (a third of the time per event at a million events).
+_PG_BATCH = """
+SELECT id, to_char(timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), actor, actor_type, action,
+       target_type, target_id, host(ip), user_agent, request_id, changes::text, metadata::text, prev_hash, hash
+FROM audit_auditevent WHERE id >= %s AND id <= %s ORDER BY id LIMIT %s
+"""
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,22 @@ def _check(fields: dict, expected_id: int, expected_prev: str) -> str:
     return ""
 
 
+def _batch(first_id: int, stop_id: int, size: int) -> Iterator[dict]:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_PG_BATCH, [first_id, stop_id, size])
+            rows = cursor.fetchall()
+        for row in rows:
+            fields = dict(zip(_COLUMNS, row, strict=True))
+            for name in ("changes", "metadata"):
+                fields[name] = json.loads(fields[name]) if fields[name] is not None else None
+            yield fields
+        return
+    rows = AuditEvent.objects.filter(id__gte=first_id, id__lte=stop_id).order_by("id").values_list(*_COLUMNS)
+    for row in rows[:size]:
+        yield dict(zip(_COLUMNS, row, strict=True))
+
+
 def chain_verify(*, batch_size: int = 5000, progress: Progress | None = None) -> VerifyResult:
     """Verify the chain up to the head as it is when the walk starts (appends during the walk are left
     for the next run). Returns the first bad event and why, or ok with the number of events checked."""
@@ -51,12 +77,10 @@ def chain_verify(*, batch_size: int = 5000, progress: Progress | None = None) ->
     total = max(stop_id - expected_id + 1, 0)
     checked = 0
     while expected_id <= stop_id:
-        rows = AuditEvent.objects.filter(id__gte=expected_id, id__lte=stop_id).order_by("id")
-        batch = list(rows.values_list(*_COLUMNS)[:batch_size])
+        batch = list(_batch(expected_id, stop_id, batch_size))
         if not batch:
             break
-        for row in batch:
-            fields = dict(zip(_COLUMNS, row, strict=True))
+        for fields in batch:
             reason = _check(fields, expected_id, expected_prev)
             if reason:
                 return VerifyResult(checked, fields["id"], reason)

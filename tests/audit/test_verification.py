@@ -114,3 +114,12 @@ def test_chain_verify__head_missing_but_events_kept__head_rebuilt_from_last_even
 
     assert (nxt.id, nxt.prev_hash) == (events[-1].id + 1, events[-1].hash)
     assert chain_verify().ok
+
+
+@pytest.mark.parametrize("address", ["2001:DB8:0:0::1", "::ffff:192.0.2.1", "::102:304", "fe80::1%eth0", "203.0.113.5"])
+def test_chain_verify__addresses_printed_differently_by_the_database__still_verify(address):
+    from django.test import RequestFactory
+
+    record("auth.login.failed", request=RequestFactory().get("/", REMOTE_ADDR=address))
+
+    assert chain_verify().ok
