@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -180,7 +181,7 @@ class FileLinkCreateView(APIView):
         serializer.is_valid(raise_exception=True)
         expires_in = serializer.validated_data["expires_in"]
         link, token = services.link_create(file=file, expires_in=expires_in, request=request)
-        url = request.build_absolute_uri(f"/api/v1/d/{token}/")
+        url = request.build_absolute_uri(reverse("v1:downloads-link-content", args=[token]))
         return Response(
             FileLinkOutputSerializer({"url": url, "expires_at": link.expires_at}).data, status=status.HTTP_201_CREATED
         )
