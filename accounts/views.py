@@ -33,6 +33,8 @@ from core.throttles import AuthThrottle
 
 UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 ACCEPTED = "If the address belongs to an account, an e-mail is on its way."
+# Public endpoints: no credentials needed, but a presented Bearer token is still checked (a bad one is 401).
+PUBLIC_AUTH = [{"bearerAuth": []}, {}]
 TOKEN_TYPE = api_settings.AUTH_HEADER_TYPES[0]
 NO_STORE = {"Cache-Control": "no-store"}  # RFC 6749 §5.1: token responses must not be cached
 
@@ -70,7 +72,7 @@ class PublicAuthEndpoint(AuthEndpoint):
 
 class RegisterView(PublicAuthEndpoint):
     @extend_schema(
-        tags=["auth"], request=s.AccountRegisterInputSerializer,
+        tags=["auth"], auth=PUBLIC_AUTH, request=s.AccountRegisterInputSerializer,
         responses={201: s.AccountUserOutputSerializer, 400: problem("Invalid body, weak password or e-mail taken.")},
     )
     def post(self, request: Request) -> Response:
@@ -80,7 +82,7 @@ class RegisterView(PublicAuthEndpoint):
 
 class VerifyEmailView(PublicAuthEndpoint):
     @extend_schema(
-        tags=["auth"], request=s.AccountVerifyEmailInputSerializer,
+        tags=["auth"], auth=PUBLIC_AUTH, request=s.AccountVerifyEmailInputSerializer,
         responses={200: s.AccountUserOutputSerializer, 400: problem("Bad, used or expired token (`invalid_token`).")},
     )
     def post(self, request: Request) -> Response:
@@ -89,7 +91,7 @@ class VerifyEmailView(PublicAuthEndpoint):
 
 
 class ResendVerificationView(PublicAuthEndpoint):
-    @extend_schema(tags=["auth"], request=s.AccountEmailInputSerializer,
+    @extend_schema(tags=["auth"], auth=PUBLIC_AUTH, request=s.AccountEmailInputSerializer,
                    responses={202: s.AccountAcceptedOutputSerializer})
     def post(self, request: Request) -> Response:
         user_resend_verification(**_validated(s.AccountEmailInputSerializer, request))
@@ -98,7 +100,7 @@ class ResendVerificationView(PublicAuthEndpoint):
 
 class TokenObtainView(PublicAuthEndpoint):
     @extend_schema(
-        tags=["auth"], request=s.AccountTokenInputSerializer,
+        tags=["auth"], auth=PUBLIC_AUTH, request=s.AccountTokenInputSerializer,
         responses={
             200: s.AccountTokenPairOutputSerializer,
             401: problem("Wrong e-mail or password (`invalid_credentials`), one body for both."),
@@ -112,7 +114,7 @@ class TokenObtainView(PublicAuthEndpoint):
 
 class TokenRefreshView(PublicAuthEndpoint):
     @extend_schema(
-        tags=["auth"], request=s.AccountRefreshInputSerializer,
+        tags=["auth"], auth=PUBLIC_AUTH, request=s.AccountRefreshInputSerializer,
         responses={
             200: s.AccountTokenPairOutputSerializer,
             401: problem("Invalid, expired or revoked refresh (`token_not_valid`); an already rotated one "
@@ -148,7 +150,7 @@ class PasswordChangeView(AuthEndpoint):
 
 
 class PasswordResetView(PublicAuthEndpoint):
-    @extend_schema(tags=["auth"], request=s.AccountEmailInputSerializer,
+    @extend_schema(tags=["auth"], auth=PUBLIC_AUTH, request=s.AccountEmailInputSerializer,
                    responses={202: s.AccountAcceptedOutputSerializer})
     def post(self, request: Request) -> Response:
         password_reset_request(**_validated(s.AccountEmailInputSerializer, request), request=request)
@@ -156,7 +158,7 @@ class PasswordResetView(PublicAuthEndpoint):
 
 
 class PasswordResetConfirmView(PublicAuthEndpoint):
-    @extend_schema(tags=["auth"], request=s.AccountPasswordResetConfirmInputSerializer,
+    @extend_schema(tags=["auth"], auth=PUBLIC_AUTH, request=s.AccountPasswordResetConfirmInputSerializer,
                    responses={204: None, 400: problem("Bad, used or expired token, or a weak password.")})
     def post(self, request: Request) -> Response:
         password_reset_confirm(**_validated(s.AccountPasswordResetConfirmInputSerializer, request), request=request)
