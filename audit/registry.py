@@ -73,7 +73,8 @@ def model_diff(
 ) -> dict[str, list[Any]]:
     """{field: [old, new]} of the changed concrete fields, excluded fields dropped and masked ones masked."""
     instance = new if new is not None else old
-    assert instance is not None
+    if instance is None:
+        raise ValueError("model_diff needs an old or a new instance")
     options = options_for(type(instance))
     wanted = set(fields) if fields else None
     diff: dict[str, list[Any]] = {}

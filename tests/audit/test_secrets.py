@@ -71,3 +71,37 @@ def test_secrets__password_jwt_api_key_secret_value__never_in_audit_table_or_log
     for secret in (PASSWORD, JWT, API_KEY, SECRET_VALUE, "gAAAA-ciphertext"):
         assert secret not in stored, f"{secret[:12]}... stored in the audit trail"
         assert secret not in logged, f"{secret[:12]}... logged"
+
+
+def test_secrets__real_actions_through_the_api__never_in_audit_table_or_logs(caplog, capfd):
+    from rest_framework.test import APIClient
+
+    from accounts.roles import Role
+
+    admin = UserFactory(role=Role.ADMIN)
+    admin.set_password(PASSWORD)
+    admin.save()
+    caplog.set_level(logging.DEBUG)
+    client = APIClient()
+    tokens = client.post("/api/v1/auth/token/", {"email": admin.email, "password": PASSWORD}, format="json").json()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    base = "/api/v1/namespaces/"
+    assert client.post(base, {"slug": "billing"}, format="json").status_code == 201
+    assert client.post(f"{base}billing/environments/", {"slug": "prod"}, format="json").status_code == 201
+    entry = {"key": "DATABASE_URL", "value": SECRET_VALUE, "value_type": "string", "secret": True}
+    assert client.post(f"{base}billing/environments/prod/entries/", entry, format="json").status_code == 201
+    created = client.post(f"{base}billing/environments/prod/api-keys/", {"name": "ci"}, format="json")
+    api_key = created.json()["key"]
+    machine = APIClient(HTTP_AUTHORIZATION=f"Api-Key {api_key}")
+    assert machine.get(f"{base}billing/environments/prod/resolved/").json()["DATABASE_URL"] == SECRET_VALUE
+    new_password = PASSWORD + "-rotated"
+    changed = client.post("/api/v1/auth/password/change/",
+                          {"current_password": PASSWORD, "new_password": new_password}, format="json")
+    assert changed.status_code == 204
+
+    stored = _audit_table_text()
+    logged = caplog.text + "".join(capfd.readouterr())
+    assert "auth.login.succeeded" in stored and "apikey.created" in stored and "auth.password.changed" in stored
+    for secret in (PASSWORD, new_password, tokens["access"], tokens["refresh"], api_key, SECRET_VALUE):
+        assert secret not in stored, f"{secret[:12]}... stored in the audit trail"
+        assert secret not in logged, f"{secret[:12]}... logged"
