@@ -27,6 +27,8 @@ ENV = f"{NS}environments/<cfgslug:env>/"
 ENTRY = f"{ENV}entries/<cfgkey:key>/"
 
 urlpatterns = [
+    # First: the hottest route (machine clients polling), so URL resolution tries the fewest patterns.
+    path(f"{ENV}resolved/", views.ResolvedViewSet.as_view({"get": "resolved"}), name="configurations-resolved"),
     path("namespaces/", views.NamespaceViewSet.as_view({"get": "list", "post": "create"}),
          name="configurations-namespace-list"),
     path(NS, views.NamespaceViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
@@ -42,7 +44,6 @@ urlpatterns = [
         name="configurations-entry-detail"),
     path(f"{ENTRY}versions/", views.EntryViewSet.as_view({"get": "versions"}), name="configurations-entry-versions"),
     path(f"{ENTRY}rollback/", views.EntryViewSet.as_view({"post": "rollback"}), name="configurations-entry-rollback"),
-    path(f"{ENV}resolved/", views.ResolvedViewSet.as_view({"get": "resolved"}), name="configurations-resolved"),
     path(f"{ENV}api-keys/", views.ApiKeyViewSet.as_view({"get": "list", "post": "create"}),
          name="configurations-apikey-list"),
     path(f"{ENV}api-keys/<uuid:key_id>/", views.ApiKeyViewSet.as_view({"delete": "destroy"}),
