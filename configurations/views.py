@@ -321,8 +321,6 @@ class ResolvedViewSet(ConfigurationViewSet):
 
     def api_key_cache_keys(self, kwargs: dict[str, str]) -> list[str]:
         """Read with the key's own validity in one cache round trip (configurations.authentication)."""
-        if "ns" not in kwargs or "env" not in kwargs:
-            return []
         return resolved.cache_keys(kwargs["ns"], kwargs["env"], clear=True)
 
     @extend_schema(

@@ -1,0 +1,72 @@
+"""Unit tests of value validation and of the services' guards."""
+import pytest
+from rest_framework.exceptions import ValidationError
+
+from configurations import services
+from configurations.values import validate_schema, validate_value
+from core.errors import NotFoundError, PreconditionFailedError
+
+
+@pytest.mark.parametrize(
+    ("value", "value_type"),
+    [("x", "string"), (3, "integer"), (3, "number"), (2.5, "number"), (False, "boolean"), ([1, {"a": None}], "json")],
+)
+def test_validate_value__fitting_type__passes(value, value_type):
+    validate_value(value, value_type=value_type, schema=None)
+
+
+def test_validate_value__none__is_a_type_mismatch():
+    with pytest.raises(ValidationError) as caught:
+        validate_value(None, value_type="json", schema=None)
+
+    assert caught.value.detail["value"][0].code == "type_mismatch"
+
+
+def test_validate_value__boolean_schema_false__rejects_everything():
+    validate_schema(False)
+
+    with pytest.raises(ValidationError):
+        validate_value(1, value_type="integer", schema=False)
+
+
+def test_validate_value__several_failures__each_reported_at_its_path():
+    schema = {"type": "object", "required": ["name"], "properties": {"port": {"type": "integer"}}}
+
+    with pytest.raises(ValidationError) as caught:
+        validate_value({"port": "80"}, value_type="json", schema=schema)
+
+    assert set(caught.value.detail) == {"value", "value.port"}
+
+
+@pytest.mark.parametrize("schema", [[1, 2], "string", {"type": 5}])
+def test_validate_schema__not_a_schema__raises(schema):
+    with pytest.raises(ValidationError):
+        validate_schema(schema)
+
+
+def test_namespace_create__bad_slug_through_service__400_not_500(db):
+    with pytest.raises(ValidationError):
+        services.namespace_create(slug="Not A Slug", actor=None)
+
+
+def test_entry_update__entry_deleted_meanwhile__not_found(make_entry):
+    entry = make_entry()
+    services.entry_delete(entry=entry, if_match=[entry.etag], actor=None)
+
+    with pytest.raises(NotFoundError):
+        services.entry_update(entry=entry, if_match=[entry.etag], fields={"value": 1}, actor=None)
+
+
+def test_entry_update__if_match_star__matches_any_version(make_entry):
+    entry = make_entry()
+
+    updated = services.entry_update(entry=entry, if_match=["*"], fields={"value": 1}, actor=None)
+
+    assert updated.version == 2
+
+
+def test_entry_delete__stale__precondition_failed(make_entry):
+    entry = make_entry()
+
+    with pytest.raises(PreconditionFailedError):
+        services.entry_delete(entry=entry, if_match=['"stale"'], actor=None)
