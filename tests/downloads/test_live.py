@@ -39,10 +39,19 @@ def _ensure_tool(binary: str, package: str) -> str:
     return path
 
 
+@pytest.fixture(scope="module")
+def gunicorn_live(django_db_setup, tmp_path_factory):
+    """One gunicorn for the module, on its own media root (the tests point their settings at it)."""
+    media = tmp_path_factory.mktemp("live-media")
+    with gunicorn_server(workers=2, MEDIA_ROOT=str(media)) as base_url:
+        yield base_url, str(media)
+
+
 @pytest.fixture
-def live(user):
-    with gunicorn_server(workers=3) as base_url:
-        yield base_url
+def live(gunicorn_live, settings):
+    base_url, media = gunicorn_live
+    settings.MEDIA_ROOT = media
+    return base_url
 
 
 def _access_token(base_url: str, user) -> str:
@@ -122,8 +131,13 @@ def test_aria2c_parallel_segments__signed_link__byte_identical(live, user, tmp_p
     assert _sha(str(tmp_path / "aria.bin")) == file.sha256
 
 
+def _blobs(settings) -> set[str]:
+    return {name for _, _, names in os.walk(os.path.join(settings.MEDIA_ROOT, "blobs")) for name in names}
+
+
 def test_upload_cut_off_midway__no_row_no_blob(live, user, settings):
     token = _access_token(live, user)
+    before = _blobs(settings)
     boundary = "cutcutcut"
     head = (
         f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cut.bin\"\r\n"
@@ -146,5 +160,4 @@ def test_upload_cut_off_midway__no_row_no_blob(live, user, settings):
     response = requests.get(f"{live}/api/v1/files/", headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert response.json()["count"] == 0
     assert not File.objects.exists()
-    blobs = os.path.join(settings.MEDIA_ROOT, "blobs")
-    assert [name for _, _, names in os.walk(blobs) for name in names] == []
+    assert _blobs(settings) == before
