@@ -78,3 +78,20 @@ def test_admin_groups__roles_listed_and_editable(admin_browser):
     assert response.status_code == 200
     for role in ("viewer", "editor", "auditor", "admin"):
         assert role in response.content.decode()
+
+
+def test_admin_user_add__creates_a_viewer_in_the_viewer_group(admin_browser):
+    assert admin_browser.get("/admin/accounts/user/add/").status_code == 200
+
+    response = admin_browser.post(
+        "/admin/accounts/user/add/",
+        {"email": "added@example.com", "password1": "an-admin-chosen-passphrase", "password2":
+         "an-admin-chosen-passphrase", "usable_password": "true"},
+    )
+
+    assert response.status_code == 302, response.content[:3000]
+    from accounts.models import User
+
+    added = User.objects.get(email="added@example.com")
+    assert added.role == "viewer"
+    assert list(added.groups.values_list("name", flat=True)) == ["viewer"]
