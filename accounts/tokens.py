@@ -41,6 +41,8 @@ class SessionRefreshToken(RefreshToken):
 
     def verify(self) -> None:
         Token.verify(self)
+        if not _is_uuid(self.payload.get(SESSION_CLAIM)):
+            raise TokenError("Token has no session.")
 
 
 @dataclass(frozen=True)

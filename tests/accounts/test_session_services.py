@@ -116,3 +116,14 @@ def test_flushexpiredtokens__simplejwt_command_removes_expired_outstanding(user)
     call_command("flushexpiredtokens")
 
     assert not OutstandingToken.objects.exists()
+
+
+@pytest.mark.parametrize("sid", [None, "not-a-uuid"])
+def test_refresh__signed_token_without_valid_session_claim__401(user, api_client, sid, settings):
+    claims = {"token_type": "refresh", "user_id": str(user.pk), "jti": "x" * 32, "exp": 4102444800}
+    if sid is not None:
+        claims["sid"] = sid
+
+    response = api_client.post(REFRESH_URL, {"refresh": jwt.encode(claims, settings.SECRET_KEY, algorithm="HS256")})
+
+    assert response.status_code == 401
