@@ -71,7 +71,9 @@ class EntryCreateInputSerializer(EntryPutInputSerializer):
 
 
 class EntryRollbackInputSerializer(StrictSerializer):
-    version = serializers.IntegerField(min_value=1, help_text="The version whose value becomes current again.")
+    version = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, help_text="The version whose value becomes current again."
+    )
 
 
 class ApiKeyCreateInputSerializer(StrictSerializer):

@@ -70,3 +70,51 @@ def test_entry_delete__stale__precondition_failed(make_entry):
 
     with pytest.raises(PreconditionFailedError):
         services.entry_delete(entry=entry, if_match=['"stale"'], actor=None)
+
+
+@pytest.mark.parametrize(
+    "schema", [{"$ref": "http://example.com/schema.json"}, {"$ref": "#"}, {"$ref": "#/definitions/nope"}]
+)
+def test_validate_value__schema_that_cannot_be_applied__400_on_schema(schema):
+    validate_schema(schema)
+
+    with pytest.raises(ValidationError) as caught:
+        validate_value(1, value_type="json", schema=schema)
+
+    assert list(caught.value.detail) == ["schema"]
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [(float("inf"), "value"), ({"a": ["ok", "nul\x00"]}, "value.a.1"), ({"k\x00": 1}, "value"), ("\x00", "value")],
+)
+def test_validate_value__unstorable__400_pointing_at_it(value, field):
+    with pytest.raises(ValidationError) as caught:
+        validate_value(value, value_type="json", schema=None)
+
+    assert list(caught.value.detail) == [field]
+
+
+def test_entry_create__huge_number_and_nul__400_not_500(editor_client, environment):
+    from tests.configurations.paths import ENTRIES
+
+    huge = editor_client.generic("POST", ENTRIES, '{"key": "n", "value_type": "number", "value": 1e400}',
+                                 content_type="application/json")
+    nul = editor_client.post(ENTRIES, {"key": "s", "value_type": "string", "value": "a\x00b"})
+
+    assert (huge.status_code, nul.status_code) == (400, 400)
+
+
+def test_validate_schema__nul_inside__invalid_schema():
+    with pytest.raises(ValidationError):
+        validate_schema({"description": "a\x00"})
+
+
+def test_entry_rollback__version_beyond_integer_range__400(editor_client, make_entry):
+    from tests.configurations.paths import entry_url
+
+    make_entry()
+
+    response = editor_client.post(f"{entry_url('timeout')}rollback/", {"version": 2**63})
+
+    assert response.status_code == 400
