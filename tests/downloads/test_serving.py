@@ -4,10 +4,16 @@ from __future__ import annotations
 import base64
 import email
 import hashlib
+import os
 
 import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.test import RequestFactory
 from django.utils.http import http_date
 
+from downloads.services import link_create
 from downloads.serving import content_disposition, parse_range
 from tests.downloads.conftest import CONTENT, body_of
 from tests.downloads.factories import make_file
@@ -200,3 +206,33 @@ def test_serving__accel_redirect__conditionals_still_apply(byte_endpoint, settin
     settings.FILES_ACCEL_REDIRECT_PREFIX = "/protected/"
 
     assert byte_endpoint.fetch(If_Match='"other"').status_code == 412
+
+
+def test_serving__wsgi_file_wrapper_gets_local_file_at_range_start_with_exact_length(stored_file):
+    """What gunicorn's sendfile needs: a real descriptor at the range start and an exact Content-Length."""
+    _, token = link_create(file=stored_file, expires_in=60)
+    environ = RequestFactory().get(f"/api/v1/d/{token}/", HTTP_RANGE="bytes=100-199").environ
+    wrapped = {}
+
+    def file_wrapper(filelike, block_size):
+        wrapped["offset"] = os.lseek(filelike.fileno(), 0, os.SEEK_CUR)
+        wrapped["filelike"] = filelike
+        return iter(())
+
+    environ["wsgi.file_wrapper"] = file_wrapper
+    headers = {}
+    # As Django's test client does: keep the test's database connection open across the request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        WSGIHandler()(environ, lambda status, items: headers.update(items, status=status))
+        body = wrapped["filelike"].read()
+        wrapped["filelike"].close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+    assert headers["status"].startswith("206")
+    assert wrapped["offset"] == 100
+    assert headers["Content-Length"] == "100"
+    assert body == CONTENT[100:200]  # bounded too when read instead of sendfile'd
