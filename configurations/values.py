@@ -72,7 +72,10 @@ def validate_value(value: Any, *, value_type: str, schema: Any) -> None:
     """Raise a 400 whose errors point at the failing part of the value (`value.servers.0.port`)."""
     if value is None or not _fits_type(value, value_type):
         raise _invalid("value", f"The value is not of type {value_type}.", "type_mismatch")
-    unstorable = _unstorable(value)
+    try:
+        unstorable = _unstorable(value)
+    except RecursionError:
+        unstorable = ("value", "The value is nested too deeply.")
     if unstorable:
         raise _invalid(*unstorable, "invalid_value")
     if schema is None:

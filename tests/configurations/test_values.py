@@ -118,3 +118,12 @@ def test_entry_rollback__version_beyond_integer_range__400(editor_client, make_e
     response = editor_client.post(f"{entry_url('timeout')}rollback/", {"version": 2**63})
 
     assert response.status_code == 400
+
+
+def test_validate_value__nested_deeper_than_the_stack__400():
+    value: list = []
+    for _ in range(5000):
+        value = [value]
+
+    with pytest.raises(ValidationError):
+        validate_value(value, value_type="json", schema=None)
