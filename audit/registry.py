@@ -18,7 +18,7 @@ from auditlog.diff import get_field_value
 from auditlog.registry import AuditlogModelRegistry
 from django.apps import apps
 from django.db import models
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from audit.redaction import MASK
 
@@ -29,6 +29,7 @@ class Tracked:
     mask: tuple[str, ...] = ()  # recorded as "********" when changed
     mask_when: dict[str, Callable[[models.Model], bool]] = field(default_factory=dict)  # masked if predicate
     public: tuple[str, ...] = ()  # identifiers exempt from the secret-by-name rule (e.g. a config entry's `key`)
+    m2m: tuple[str, ...] = ()  # many-to-many fields whose additions and removals are recorded
 
     def masked_fields(self, *instances: models.Model | None) -> set[str]:
         masked = set(self.mask)
@@ -44,7 +45,8 @@ def _secret_entry(instance: models.Model) -> bool:
 
 TRACKED: dict[str, Tracked] = {
     "accounts.user": Tracked(exclude=("password", "last_login")),
-    "auth.group": Tracked(),
+    # Roles are groups: what a role may do is its permissions.
+    "auth.group": Tracked(m2m=("permissions",)),
     "configurations.namespace": Tracked(),
     # `revision` is bumped by every entry write: bookkeeping for the resolved cache, not a change.
     "configurations.environment": Tracked(exclude=("revision", "updated_at")),
@@ -112,6 +114,40 @@ def _after_delete(sender, instance: models.Model, **kwargs) -> None:
     record_model_change("deleted", instance, model_diff(instance, None))
 
 
+def _m2m_receiver(field_name: str) -> Callable:
+    """Records `{field: {"added"|"removed": [str(related), ...]}}` as an update of the field's owner."""
+
+    def changed(owner: models.Model, verb: str, related: Iterable[Any]) -> None:
+        from audit.services import record_model_change
+
+        names = sorted(str(item) for item in related)
+        if names:
+            record_model_change("updated", owner, {field_name: {verb: names}})
+
+    def receiver(sender, instance, action: str, reverse: bool, model, pk_set, **kwargs) -> None:
+        if action == "pre_clear" and not reverse:
+            instance._audit_cleared = list(getattr(instance, field_name).all())  # type: ignore[attr-defined]
+        elif action == "post_clear":
+            changed(instance, "removed", instance.__dict__.pop("_audit_cleared", []))
+        elif action in ("post_add", "post_remove") and pk_set:
+            verb = "added" if action == "post_add" else "removed"
+            related = list(model._base_manager.filter(pk__in=pk_set))
+            if reverse:  # e.g. permission.group_set.add(group): the groups are the owners
+                for owner in related:
+                    changed(owner, verb, [instance])
+            else:
+                changed(instance, verb, related)
+
+    return receiver
+
+
+def _connect_m2m(model: type[models.Model], options: Tracked) -> None:
+    for field_name in options.m2m:
+        through = getattr(model, field_name).through
+        m2m_changed.connect(_m2m_receiver(field_name), sender=through, weak=False,
+                            dispatch_uid=f"audit-m2m-{model._meta.label_lower}-{field_name}")
+
+
 model_changes = AuditlogModelRegistry(
     create=False,
     update=False,
@@ -132,5 +168,6 @@ def register_tracked_models() -> list[str]:
             continue  # that app's model is not written yet, or was renamed
         if not model_changes.contains(model):
             model_changes.register(model)
+            _connect_m2m(model, TRACKED[label])
         registered.append(label)
     return registered

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -10,7 +11,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from audit.chain import compute_hash, normalize_ip, normalize_json
+from audit.chain import HASH_SQL, HASHED_FIELDS, compute_hash, normalize_ip, normalize_json
 from audit.context import current_request
 from audit.models import ActorType, AuditChainHead, AuditCheckpoint, AuditEvent
 from audit.redaction import MASK, scrub_text, scrub_text_deep, strip_secrets
@@ -160,10 +161,34 @@ def _append(
             metadata=metadata,
             prev_hash=head.last_hash,
         )
-        event.hash = compute_hash(vars(event))
-        event.save(force_insert=True)
+        _insert(event)
         AuditChainHead.objects.filter(pk=1).update(last_id=event.id, last_hash=event.hash)
     return event
+
+
+# The database hashes the row it inserts (audit.chain.HASH_SQL), exactly as audit_verify will recompute it.
+_PG_INSERT = f"""
+INSERT INTO audit_auditevent ({', '.join(HASHED_FIELDS)}, hash)
+SELECT *, {HASH_SQL} FROM (SELECT %s::bigint AS id, %s::timestamptz AS timestamp, %s::text AS actor,
+    %s::text AS actor_type, %s::text AS action, %s::text AS target_type, %s::text AS target_id, %s::inet AS ip,
+    %s::text AS user_agent, %s::text AS request_id, %s::jsonb AS changes, %s::jsonb AS metadata,
+    %s::text AS prev_hash) AS event
+RETURNING hash
+"""  # noqa: S608 - constant SQL, values are parameters
+
+
+def _insert(event: AuditEvent) -> None:
+    if connection.vendor != "postgresql":
+        event.hash = compute_hash(vars(event))
+        event.save(force_insert=True)
+        return
+    values = [getattr(event, name) for name in HASHED_FIELDS]
+    for index in (10, 11):  # changes, metadata
+        values[index] = json.dumps(values[index], ensure_ascii=False) if values[index] is not None else None
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_INSERT, values)
+        event.hash = cursor.fetchone()[0]
+    event._state.adding, event._state.db = False, connection.alias
 
 
 @transaction.atomic

@@ -49,3 +49,11 @@ def test_delete__each_row__records_deleted_event():
 
     deleted = AuditEvent.objects.filter(action="model.auth.group.deleted")
     assert sorted(e.target_id for e in deleted) == sorted([str(first.pk), str(second.pk)])
+
+
+def test_bulk_create__records_created_per_object():
+    from django.contrib.auth.models import Group
+
+    AuditedQuerySet(model=Group).bulk_create([Group(name="a"), Group(name="b")])
+
+    assert AuditEvent.objects.filter(action="model.auth.group.created").count() == 2
