@@ -1,9 +1,14 @@
 """Read-only admin of the trail: browse, filter and search; no add, change or delete for anyone."""
 from __future__ import annotations
 
+from auditlog.models import LogEntry
 from django.contrib import admin
 
 from audit.models import AuditCheckpoint, AuditEvent
+
+# auditlog's own table stays empty (model changes go to AuditEvent): don't show it as a second, empty trail.
+if admin.site.is_registered(LogEntry):
+    admin.site.unregister(LogEntry)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -1,6 +1,12 @@
-"""Audit trail."""
+"""Audit trail.
+
+AUDIT_STORE_CLIENT_INFO (privacy, default true): whether audit events keep the client's IP address (from
+core.net.client_ip, i.e. honouring TRUSTED_PROXIES) and User-Agent. Set it to false where personal data
+must not be retained: new events then store neither (ip null, user agent empty); existing events keep
+what they hold until `audit_prune --before` removes them, since an event can never be edited.
+"""
 from .env import env_bool
 
-# Privacy: set to false to keep no client address or user agent in audit events.
 AUDIT_STORE_CLIENT_INFO = env_bool("AUDIT_STORE_CLIENT_INFO", True)
+# django-auditlog supplies the signal wiring and field diffs (audit.registry); its LogEntry table is unused.
 AUDITLOG_INCLUDE_ALL_MODELS = False
