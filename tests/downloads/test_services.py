@@ -7,7 +7,12 @@ from audit.models import AuditEvent
 from core.errors import ConflictError, PayloadTooLargeError
 from downloads.blobs import files_storage
 from downloads.models import File, StorageQuota
-from downloads.services import file_create_from_local_path, quota_ensure_available
+from downloads.services import (
+    blob_write_stream,
+    file_create_from_local_path,
+    file_replace_content,
+    quota_ensure_available,
+)
 from tests.downloads.factories import make_file
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +69,43 @@ def test_quota_ensure_available__counts_stored_reserved_and_additional(user):
     quota_ensure_available(owner=user, additional_bytes=10, reserved_bytes=10)
     with pytest.raises(PayloadTooLargeError):
         quota_ensure_available(owner=user, additional_bytes=11, reserved_bytes=10)
+
+
+def _blob_files(settings) -> list[str]:
+    return [name for _, _, names in os.walk(os.path.join(settings.MEDIA_ROOT, "blobs")) for name in names]
+
+
+def test_file_create_from_local_path__insert_fails__no_row_no_blob(user, settings, tmp_path, monkeypatch):
+    source = tmp_path / "upload.bin"
+    source.write_bytes(b"abc")
+    monkeypatch.setattr("downloads.services.record", _explode)
+
+    with pytest.raises(RuntimeError):
+        file_create_from_local_path(owner=user, name="a", source_path=str(source))
+
+    assert not File.objects.exists()
+    assert _blob_files(settings) == []
+
+
+def test_file_replace_content__fails__new_blob_deleted_old_content_kept(user, settings, monkeypatch):
+    file = make_file(owner=user, content=b"old")
+    writer = blob_write_stream(blocks=[b"new"], max_size=10)
+    monkeypatch.setattr("downloads.services.record", _explode)
+
+    with pytest.raises(RuntimeError):
+        file_replace_content(file=file, writer=writer)
+
+    file.refresh_from_db()
+    assert file.sha256 == hashlib.sha256(b"old").hexdigest()
+    assert _blob_files(settings) == [os.path.basename(file.storage_name)]
+
+
+def test_blob_write_stream__past_max_size__413_and_blob_gone(settings):
+    with pytest.raises(PayloadTooLargeError):
+        blob_write_stream(blocks=[b"12345", b"678"], max_size=6)
+
+    assert _blob_files(settings) == []
+
+
+def _explode(*args, **kwargs):
+    raise RuntimeError("audit down")
