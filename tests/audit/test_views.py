@@ -139,3 +139,11 @@ def rf_request():
         return request
 
     return build
+
+
+def test_event_detail__id_beyond_bigint__404(auditor_client):
+    assert auditor_client.get(f"{URL}{10**30}/").status_code == 404
+
+
+def test_event_list__unknown_actor_type__400(auditor_client):
+    assert auditor_client.get(f"{URL}?actor_type=robot").status_code == 400
