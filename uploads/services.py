@@ -109,32 +109,39 @@ def upload_append(
             if content_length != 0:
                 raise _past_length(upload)
             return upload
-        remaining = upload.length - offset
-        if content_length is not None and content_length > remaining:
+        if content_length is not None and content_length > upload.length - offset:
             raise _past_length(upload)
-        hasher = checksum.new_hasher() if checksum is not None else None
-        appended = partials.append(
-            upload.pk,
-            offset=offset,
-            read=read,
-            limit=content_length if content_length is not None else remaining + 1,
-            expected=content_length,
-            on_chunk=hasher.update if hasher is not None else None,
-            # With a checksum, nothing may count before the whole body is verified.
-            on_checkpoint=None if checksum is not None else lambda received: _checkpoint(upload.pk, offset + received),
-        )
-        if appended.received > remaining:
-            partials.truncate(upload.pk, offset)
-            raise _past_length(upload)
-        if checksum is not None and hasher is not None and (appended.interrupted or not checksum.matches(hasher)):
-            partials.truncate(upload.pk, offset)
-            raise ChecksumMismatchError(f"The body does not match its {checksum.algorithm} Upload-Checksum; discarded.")
-        upload.offset = offset + appended.received
+        upload.offset = offset + _write_body(upload, read=read, content_length=content_length, checksum=checksum)
         upload.expires_at = _expiry()
         upload.save(update_fields=["offset", "expires_at"])
         if upload.offset == upload.length:
             _complete(upload, request=request)
     return upload
+
+
+def _write_body(
+    upload: Upload, *, read: Callable[[int], bytes], content_length: int | None, checksum: Checksum | None
+) -> int:
+    """Stream the body in at the upload's offset; returns the bytes kept (see upload_append)."""
+    offset, remaining = upload.offset, upload.length - upload.offset
+    hasher = checksum.new_hasher() if checksum is not None else None
+    appended = partials.append(
+        upload.pk,
+        offset=offset,
+        read=read,
+        limit=content_length if content_length is not None else remaining + 1,
+        expected=content_length,
+        on_chunk=hasher.update if hasher is not None else None,
+        # With a checksum, nothing may count before the whole body is verified.
+        on_checkpoint=None if checksum is not None else lambda received: _checkpoint(upload.pk, offset + received),
+    )
+    if appended.received > remaining:
+        partials.truncate(upload.pk, offset)
+        raise _past_length(upload)
+    if checksum is not None and hasher is not None and (appended.interrupted or not checksum.matches(hasher)):
+        partials.truncate(upload.pk, offset)
+        raise ChecksumMismatchError(f"The body does not match its {checksum.algorithm} Upload-Checksum; discarded.")
+    return appended.received
 
 
 def _checkpoint(upload_id: uuid.UUID, offset: int) -> None:
