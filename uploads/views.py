@@ -52,11 +52,11 @@ class TusView(APIView):
             request.method = override
         super().setup(request, *args, **kwargs)
 
-    def get_authenticators(self):
+    def get_authenticators(self) -> list:
         # An OPTIONS request (tus discovery, CORS preflight) carries no credentials, and must not fail on any.
         return [] if _method(self) == "OPTIONS" else super().get_authenticators()
 
-    def get_permissions(self):
+    def get_permissions(self) -> list:
         if _method(self) == "OPTIONS":
             return [permissions.AllowAny()]
         return super().get_permissions()

@@ -235,6 +235,8 @@ def test_patch__last_byte__becomes_a_listed_file(user_client, user):
     assert (file.owner, file.size, file.sha256) == (user, 6, hashlib.sha256(b"abcdef").hexdigest())
     assert _head(user_client, upload)["Upload-File-Id"] == file_id
     assert AuditEvent.objects.filter(action="file.uploaded", target_id=file_id).exists()
+    listed = user_client.get("/api/v1/files/").json()["results"]
+    assert [(item["id"], item["name"], item["size"]) for item in listed] == [(file_id, "x.bin", 6)]
 
 
 def test_patch__completed_upload_empty_retry__204_same_file(user_client, user):
