@@ -35,7 +35,10 @@ def _actor_of(actor: Any, request: Any) -> tuple[str, str]:
         if actor is None or not getattr(actor, "is_authenticated", False):
             return ActorType.ANONYMOUS, ""
         actor_type = ActorType.USER
-    return str(actor_type), str(actor.pk)[:64]
+    if actor_type not in ActorType.values:
+        raise ValueError(f"unknown audit actor type {actor_type!r}")
+    pk = getattr(actor, "pk", None)
+    return str(actor_type), "" if pk is None else str(pk)[:64]
 
 
 def _client_info(request: Any) -> tuple[str | None, str]:

@@ -120,3 +120,17 @@ def test_record__model_change__captured_with_field_diff_and_password_excluded():
 @pytest.fixture
 def rf() -> RequestFactory:
     return RequestFactory()
+
+
+def test_record__system_actor_object__system_with_its_name():
+    from types import SimpleNamespace
+
+    event = record("config.keys.rotated", actor=SimpleNamespace(pk="manage.py", audit_actor_type="system"))
+    assert (event.actor_type, event.actor) == ("system", "manage.py")
+
+
+def test_record__unknown_actor_type__value_error():
+    from types import SimpleNamespace
+
+    with pytest.raises(ValueError):
+        record("test.event.recorded", actor=SimpleNamespace(pk=1, audit_actor_type="robot"))
