@@ -14,7 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from audit.services import record
-from core.errors import ConflictError, PayloadTooLargeError
+from core.errors import ConflictError, PayloadTooLargeError, PreconditionFailedError
 from downloads.blobs import (
     BlobWriter,
     ContentHasher,
@@ -25,6 +25,7 @@ from downloads.blobs import (
     sanitize_filename,
     sniff_content_type,
 )
+from downloads.links import link_token
 from downloads.models import Download, DownloadStatus, File, FileLink, StorageQuota
 
 QUOTA_EXCEEDED = "quota_exceeded"
@@ -176,14 +177,22 @@ def blob_write_stream(*, blocks: Iterable[bytes], max_size: int) -> BlobWriter:
     return writer
 
 
-def file_replace_content(*, file: File, writer: BlobWriter, request: Any = None) -> File:
-    """Point `file` at the new blob: new sha256 and ETag; its links die, downloads of other versions go stale."""
+def file_replace_content(
+    *, file: File, writer: BlobWriter, expected_sha256: str | None = None, request: Any = None
+) -> File:
+    """Point `file` at the new blob: new sha256 and ETag; its links die, downloads of other versions go stale.
+
+    `expected_sha256`: the version the caller's preconditions were checked against; if another replace
+    committed in between, 412 rather than a lost update. On any failure the new blob is deleted.
+    """
     sha256, chunks = writer.hasher.finish()
     old_blob = file.storage_name
     try:
         with transaction.atomic():
             _lock_owner(file.owner)
             file = File.objects.select_for_update().get(pk=file.pk)
+            if expected_sha256 is not None and file.sha256 != expected_sha256:
+                raise PreconditionFailedError("The file changed while the new content was being received.")
             quota_ensure_available(owner=file.owner, additional_bytes=writer.hasher.size - file.size)
             old = {"size": file.size, "sha256": file.sha256}
             file.size = writer.hasher.size
@@ -224,8 +233,6 @@ def file_delete(*, file: File, request: Any = None) -> None:
 @transaction.atomic
 def link_create(*, file: File, expires_in: int, request: Any = None) -> tuple[FileLink, str]:
     """A signed link row and its token; the token itself is never stored nor audited."""
-    from downloads.links import link_token
-
     link = FileLink.objects.create(
         file=file,
         created_by=getattr(request, "user", None) if request is not None else None,

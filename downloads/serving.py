@@ -190,16 +190,28 @@ def _offloaded(file: File) -> HttpResponseBase | None:
     return None
 
 
-def serve_file(request: HttpRequest, file: File) -> HttpResponseBase:
-    """Answer GET or HEAD for the bytes of `file` per API.md *Serving bytes*."""
+def evaluate_preconditions(request: HttpRequest, file: File) -> HttpResponseBase | None:
+    """If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since (RFC 9110 §13.2.2) against `file`.
+
+    Raises 412 (problem+json); returns a 304 for a GET or HEAD that need not be answered; None to go on.
+    """
     last_modified = int(file.modified_at.timestamp())
     conditional = get_conditional_response(request, etag=file.etag, last_modified=last_modified)
-    if conditional is not None and conditional.status_code == 412:
-        raise PreconditionFailedError("A precondition (If-Match / If-Unmodified-Since) failed.")
-    if conditional is not None:  # 304 Not Modified
-        _representation_headers(conditional, file, last_modified)
-        del conditional["Content-Disposition"]
-        return conditional
+    if conditional is None:
+        return None
+    if conditional.status_code == 412:
+        raise PreconditionFailedError("A precondition (If-Match / If-None-Match / If-Unmodified-Since) failed.")
+    _representation_headers(conditional, file, last_modified)  # 304 Not Modified: the validators, no body
+    del conditional["Content-Disposition"]
+    return conditional
+
+
+def serve_file(request: HttpRequest, file: File) -> HttpResponseBase:
+    """Answer GET or HEAD for the bytes of `file` per API.md *Serving bytes*."""
+    not_modified = evaluate_preconditions(request, file)
+    if not_modified is not None:
+        return not_modified
+    last_modified = int(file.modified_at.timestamp())
     response = _offloaded(file)
     if response is None:
         response = _bytes_response(request, file, _chosen_ranges(request, file, last_modified))

@@ -29,8 +29,14 @@ from downloads.serializers import (
     FileOutputSerializer,
     FileUploadInputSerializer,
 )
-from downloads.serving import BLOCK_SIZE, serve_file
+from downloads.serving import BLOCK_SIZE, evaluate_preconditions, serve_file
 from downloads.uploading import StoringUploadHandler
+
+
+class LengthRequiredError(ApplicationError):
+    status_code = 411
+    code = "length_required"
+    title = "Length required"
 
 
 class IgnoreAcceptNegotiation(BaseContentNegotiation):
@@ -140,20 +146,21 @@ class FileContentView(_BytesView):
     )
     def put(self, request: Request, file_id) -> Response:
         file = selectors.file_get_for(user=request.user, file_id=file_id)
-        if_match = request.META.get("HTTP_IF_MATCH")
-        if if_match is not None and if_match.strip() not in ("*", file.etag):
-            raise PreconditionFailedError("If-Match does not match the current ETag.")
+        evaluate_preconditions(request._request, file)  # a PUT never gets 304: only 412 or go on
         length = _declared_length(request)
         services.quota_ensure_available(owner=file.owner, additional_bytes=length - file.size)
         raw = request._request  # the raw body, bypassing DRF's parsers
-        writer = services.blob_write_stream(
-            blocks=iter(lambda: raw.read(BLOCK_SIZE), b""), max_size=min(length, settings.MAX_UPLOAD_SIZE)
-        )
+        writer = services.blob_write_stream(blocks=iter(lambda: raw.read(BLOCK_SIZE), b""), max_size=length)
         if writer.hasher.size != length:
             writer.abort()
             raise ApplicationError("The body ended before Content-Length bytes.", code="incomplete_body")
-        file = services.file_replace_content(file=file, writer=writer, request=request)
+        expected = file.sha256 if _has_preconditions(request) else None
+        file = services.file_replace_content(file=file, writer=writer, expected_sha256=expected, request=request)
         return Response(FileOutputSerializer(file).data)
+
+
+def _has_preconditions(request: Request) -> bool:
+    return any(name in request.META for name in ("HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE", "HTTP_IF_NONE_MATCH"))
 
 
 def _declared_length(request: Request) -> int:
@@ -164,12 +171,6 @@ def _declared_length(request: Request) -> int:
     if length > settings.MAX_UPLOAD_SIZE:
         raise PayloadTooLargeError(f"The content is larger than {settings.MAX_UPLOAD_SIZE} bytes.")
     return length
-
-
-class LengthRequiredError(ApplicationError):
-    status_code = 411
-    code = "length_required"
-    title = "Length required"
 
 
 class FileLinkCreateView(APIView):

@@ -13,8 +13,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
+from core.errors import PreconditionFailedError
 from downloads.blobs import files_storage
 from downloads.models import Download, DownloadStatus, File, FileLink
+from downloads.services import blob_write_stream, file_replace_content
 from tests.downloads.conftest import CONTENT, body_of
 from tests.downloads.factories import make_download, make_file
 
@@ -410,3 +412,24 @@ def test_download_list__own_with_progress(user_client, user):
     response = user_client.get("/api/v1/downloads/")
 
     assert [item["id"] for item in response.json()["results"]] == [str(download.pk)]
+
+
+def test_file_replace__if_match_current_etag__200(user_client, user):
+    file = make_file(owner=user, content=b"one")
+
+    response = user_client.put(
+        f"/api/v1/files/{file.pk}/content/", b"two", content_type="application/octet-stream", HTTP_IF_MATCH=file.etag
+    )
+
+    assert response.status_code == 200
+    assert response.json()["sha256"] == hashlib.sha256(b"two").hexdigest()
+
+
+def test_file_replace__replaced_meanwhile__412_and_new_blob_gone(user, settings):
+    file = make_file(owner=user, content=b"one")
+    writer = blob_write_stream(blocks=[b"two"], max_size=10)
+
+    with pytest.raises(PreconditionFailedError):
+        file_replace_content(file=file, writer=writer, expected_sha256="0" * 64)
+
+    assert _blobs(settings) == [os.path.basename(file.storage_name)]
