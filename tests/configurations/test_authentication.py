@@ -1,6 +1,7 @@
 """API keys: shown once, stored hashed, read-only on their own environment, revocable, expiring."""
 import hashlib
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -8,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from configurations import cache
 from configurations.models import ApiKey
 from tests.configurations.factories import EnvironmentFactory
 from tests.configurations.paths import API_KEYS, ENTRIES, ENV, RESOLVED, entry_url
@@ -142,10 +144,15 @@ def test_api_key__warm_cache__resolved_costs_no_query(api_client, make_api_key, 
     _, raw_key = make_api_key()
     api_client.get(RESOLVED, **_auth(raw_key))  # warms key validity and document
 
-    with CaptureQueriesContext(connection) as queries:
+    with (
+        CaptureQueriesContext(connection) as queries,
+        mock.patch("configurations.cache.get_many", wraps=cache.get_many) as get_many,
+        mock.patch("configurations.cache.set_value", wraps=cache.set_value) as set_value,
+    ):
         response = api_client.get(RESOLVED, **_auth(raw_key))
 
     assert response.status_code == 200
+    assert (get_many.call_count, set_value.call_count) == (1, 0)  # one round trip: key validity and document
     # The embedded mode's cache is a database table: there the one cache round trip is one SELECT.
     expected = 0 if connection.vendor == "postgresql" and _redis() else 1
     assert len(queries) == expected, [query["sql"] for query in queries]
