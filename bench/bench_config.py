@@ -208,6 +208,7 @@ def _wrk(url: str, headers: dict[str, str], *, connections: int, seconds: int) -
 def run() -> list[Result]:
     if shutil.which("wrk") is None:
         return [Result("config resolved", 0.0, "req/s", note="skipped: wrk missing (apt-get install -y wrk)")]
+    load_before = os.getloadavg()[0]
     with _environment() as env:
         _python(env, "manage.py", "migrate", "--noinput", "-v", "0")
         _python(env, "manage.py", "createcachetable")
@@ -232,7 +233,8 @@ def run() -> list[Result]:
             tail = _wrk(large_url, large, connections=32, seconds=max(SECONDS, 10))
     mode = "PostgreSQL+Redis" if os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get(
         "REDIS_URL") else "embedded (SQLite + database cache)"
-    common = f"gunicorn {WORKERS} sync workers, wrk, {mode}"
+    load = f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    common = f"gunicorn {WORKERS} sync workers, wrk, {mode}; {load}"
     return [
         Result("config resolved, 1,000 entries, Api-Key, warm cache (req/s)", statistics.median(config_rates),
                "req/s", reference=statistics.median(bare_rates), target=">= 0.7",
