@@ -25,14 +25,19 @@ def _row(result: Result) -> str:
 def main() -> int:
     selected = {name for name in os.environ.get("BENCH", "").split(",") if name}
     rows: list[str] = []
+    failed = 0
     for name in _modules(selected):
-        module = importlib.import_module(f"bench.{name}")
         print(f"running {name} ...", file=sys.stderr, flush=True)
-        rows.extend(_row(result) for result in module.run())
+        try:
+            results = importlib.import_module(f"bench.{name}").run()
+        except Exception as exc:  # one broken benchmark must not hide the others' figures
+            failed += 1
+            results = [Result(name, 0, "-", note=f"FAILED: {type(exc).__name__}: {str(exc)[:120]}")]
+        rows.extend(_row(result) for result in results)
     print("| benchmark | value | reference | ratio | target | note |")
     print("|---|---|---|---|---|---|")
     print("\n".join(rows))
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
