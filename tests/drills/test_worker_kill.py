@@ -1,9 +1,10 @@
 """Drill: a gunicorn worker is SIGKILLed in the middle of an upload and in the middle of a config write.
 
 Shows: a tus upload cut by the kill keeps a consistent offset and resumes to a file with the right
-sha256 (no partial file ever appears in /files/); a multipart upload cut by the kill leaves no file row
-and no blob; a config write killed inside its transaction leaves no half version (PostgreSQL rolls the
-transaction back) and the master replaces the worker.
+sha256 (no partial file ever appears in /files/); a multipart upload cut by the kill leaves no file row,
+and the bytes it had streamed are an orphan that `files_cleanup` recognises and deletes; a config write
+killed inside its transaction leaves no half version (PostgreSQL rolls the transaction back) and the
+master replaces the worker.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import contextlib
 import hashlib
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -32,7 +35,7 @@ from tests.drills.conftest import (
     login,
     wait_until,
 )
-from tests.support.servers import database_url, gunicorn_server
+from tests.support.servers import ROOT, database_url, gunicorn_server, server_env
 
 pytestmark = pytest.mark.slow
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -109,11 +112,19 @@ def test_worker_killed_during_multipart_upload__no_file_row_no_blob(server_user)
         sock.close()
         wait_until(lambda: gunicorn_worker_pids(base) and gunicorn_worker_pids(base) != killed, timeout=30)
         files = requests.get(f"{base}/api/v1/files/", headers=auth, timeout=30).json()
+    orphans = set(_files_on_disk()) - before
+    # The operator's cron job, with no grace period (nothing else is in flight here).
+    cleanup = subprocess.run(
+        [sys.executable, "manage.py", "files_cleanup"], cwd=ROOT, env=server_env(FILES_ORPHAN_GRACE="0"),
+        capture_output=True, text=True, timeout=120, check=False,
+    )
 
-    assert files["results"] == []
+    assert files["results"] == [], "a cut upload became a file"
+    assert cleanup.returncode == 0, cleanup.stderr[-2000:]
     leftovers = set(_files_on_disk()) - before
-    assert not leftovers, f"orphaned bytes under MEDIA_ROOT: {sorted(map(str, leftovers))}"
-    print(f"\ndrill worker kill (multipart): killed pid {killed} mid-body; no file row, nothing left in MEDIA_ROOT")
+    assert not leftovers, f"orphaned bytes under MEDIA_ROOT after files_cleanup: {sorted(map(str, leftovers))}"
+    print(f"\ndrill worker kill (multipart): killed pid {killed} mid-body; no file row; {len(orphans)} orphaned "
+          "blob(s) removed by files_cleanup")
 
 
 @pytest.mark.postgres_only
