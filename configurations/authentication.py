@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, fields, replace
 from datetime import timedelta
 from typing import ClassVar
 
@@ -79,6 +79,16 @@ def _load(key_hash: str) -> ApiKeyPrincipal | None:
     return ApiKeyPrincipal(str(pk), namespace, environment, _timestamp(expires_at), _timestamp(last_used_at))
 
 
+def _cached(value: object) -> ApiKeyPrincipal | str | None:
+    """The principal from its cached tuple (plain data, so a deploy that changes the class cannot break
+    unpickling); None when absent or of another shape."""
+    if value == _INVALID:
+        return _INVALID
+    if isinstance(value, tuple) and len(value) == len(fields(ApiKeyPrincipal)):
+        return ApiKeyPrincipal(*value)
+    return None
+
+
 def _touch(principal: ApiKeyPrincipal, key_hash: str, now: float) -> ApiKeyPrincipal:
     """Record the use, at most once per interval; the conditional UPDATE keeps other workers from repeating it."""
     interval = settings.CONFIG_API_KEY_LAST_USED_INTERVAL
@@ -90,7 +100,7 @@ def _touch(principal: ApiKeyPrincipal, key_hash: str, now: float) -> ApiKeyPrinc
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=moment - timedelta(seconds=interval))
         ).update(last_used_at=moment)
     touched = replace(principal, last_used_at=now)
-    cache.set_value(record_cache_key(key_hash), touched, settings.CONFIG_API_KEY_CACHE_TTL)
+    cache.set_value(record_cache_key(key_hash), astuple(touched), settings.CONFIG_API_KEY_CACHE_TTL)
     return touched
 
 
@@ -109,10 +119,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         extra = view.api_key_cache_keys(context.get("kwargs") or {}) if hasattr(view, "api_key_cache_keys") else []
         values = cache.get_many([record_key, *extra])
         request.prefetched_cache = values  # type: ignore[attr-defined]
-        principal = values.get(record_key)
+        principal = _cached(values.get(record_key))
         if principal is None:
             principal = _load(key_hash) or _INVALID
-            cache.set_value(record_key, principal, settings.CONFIG_API_KEY_CACHE_TTL)
+            cached = astuple(principal) if isinstance(principal, ApiKeyPrincipal) else principal
+            cache.set_value(record_key, cached, settings.CONFIG_API_KEY_CACHE_TTL)
         if not isinstance(principal, ApiKeyPrincipal):
             raise exceptions.AuthenticationFailed("Invalid API key.")
         now = time.time()
