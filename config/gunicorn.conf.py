@@ -47,6 +47,8 @@ class JsonAccessLogger(glogging.Logger):
     def access(self, resp, req, environ, request_time):
         if not (self.cfg.accesslog or self.cfg.logconfig or self.cfg.syslog):
             return
+        from core.logging import redact  # in a worker, where the project is importable
+
         headers = dict(resp.headers)
         line = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -54,7 +56,7 @@ class JsonAccessLogger(glogging.Logger):
             "logger": "gunicorn.access",
             "request_id": headers.get("X-Request-ID"),
             "method": environ.get("REQUEST_METHOD"),
-            "path": environ.get("PATH_INFO"),
+            "path": redact(environ.get("PATH_INFO") or ""),  # signed-link tokens live in paths
             "status": resp.status_code,
             "bytes": getattr(resp, "sent", None),
             "duration_ms": round(request_time.total_seconds() * 1000, 2),

@@ -22,6 +22,8 @@ _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"\b(ck_[A-Za-z0-9_-]{8})[A-Za-z0-9_-]{12,}"), r"\1" + REDACTED),
     # JWTs (three base64url parts, the first a JSON header)
     (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
+    # signed download links carry their token in the path (/api/v1/d/<token>/)
+    (re.compile(r"(/api/v\d+/d/)[^/\s\"']+"), r"\1" + REDACTED),
     # Authorization schemes
     (re.compile(r"(?i)\b(Bearer|Api-Key|Basic|Token)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + REDACTED),
     # key=value / "key": "value" pairs whose key names a secret; a quoted value is dropped up to its quote
