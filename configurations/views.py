@@ -65,7 +65,7 @@ class ConfigurationViewSet(viewsets.GenericViewSet):
             return []
         return super().get_throttles()
 
-    def environment(self):
+    def environment(self) -> Environment:
         return selectors.environment_get(namespace_slug=self.kwargs["ns"], slug=self.kwargs["env"])
 
     def reveals(self) -> bool:
