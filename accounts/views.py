@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import Token
 
 from accounts import serializers as s
 from accounts.models import UserSession
@@ -46,8 +47,9 @@ def _validated(serializer_class: type[Serializer], request: Request) -> dict[str
 
 
 def current_session_id(request: Request) -> str | None:
+    """The session of the request's access token; None for other credentials (forced in tests, API keys)."""
     token = request.auth
-    return str(token[SESSION_CLAIM]) if token is not None and SESSION_CLAIM in token else None
+    return str(token[SESSION_CLAIM]) if isinstance(token, Token) and SESSION_CLAIM in token else None
 
 
 def _token_response(pair: TokenPair) -> Response:

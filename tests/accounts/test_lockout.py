@@ -148,7 +148,9 @@ def _login_over_http(base_url: str, email: str, password: str) -> tuple[int, dic
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after this test then keeps the seeded roles and does not re-create
+# content types under new ids (which breaks the next serialized_rollback test).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_lockout__holds_across_two_gunicorn_workers():
     user = UserFactory()
     with gunicorn_server(workers=2, LOCKOUT_FAILURES="3") as base_url:
