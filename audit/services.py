@@ -147,50 +147,71 @@ def _append(
     actor_type, actor_id = _actor_of(actor, request)
     ip, user_agent = _client_info(request)
     request_id = (getattr(request, "request_id", None) or current_request_id() or "")[:128]
+    event = AuditEvent(
+        actor=actor_id,
+        actor_type=actor_type,
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk)[:100] if target is not None else "",
+        ip=ip,
+        user_agent=user_agent,
+        request_id=request_id,
+        changes=changes,
+        metadata=metadata,
+    )
     with transaction.atomic(savepoint=False):
-        head = _lock_head()
-        event = AuditEvent(
-            id=head.last_id + 1,
-            timestamp=timezone.now(),  # taken under the lock, so timestamps follow the chain order
-            actor=actor_id,
-            actor_type=actor_type,
-            action=action,
-            target_type=target._meta.label_lower if target is not None else "",
-            target_id=str(target.pk)[:100] if target is not None else "",
-            ip=ip,
-            user_agent=user_agent,
-            request_id=request_id,
-            changes=changes,
-            metadata=metadata,
-            prev_hash=head.last_hash,
-        )
-        _insert(event)
-        AuditChainHead.objects.filter(pk=1).update(last_id=event.id, last_hash=event.hash)
+        if connection.vendor == "postgresql":
+            _append_postgresql(event)
+        else:
+            _append_locally(event)
     return event
 
 
-# The database hashes the row it inserts (audit.chain.HASH_SQL), exactly as audit_verify will recompute it.
-_PG_INSERT = f"""
-INSERT INTO audit_auditevent ({', '.join(HASHED_FIELDS)}, hash)
-SELECT *, {HASH_SQL} FROM (SELECT %s::bigint AS id, %s::timestamptz AS timestamp, %s::text AS actor,
-    %s::text AS actor_type, %s::text AS action, %s::text AS target_type, %s::text AS target_id, %s::inet AS ip,
-    %s::text AS user_agent, %s::text AS request_id, %s::jsonb AS changes, %s::jsonb AS metadata,
-    %s::text AS prev_hash) AS event
-RETURNING hash
+def _append_locally(event: AuditEvent) -> None:
+    head = _lock_head()
+    event.id, event.prev_hash = head.last_id + 1, head.last_hash
+    event.timestamp = timezone.now()  # taken under the lock, so timestamps follow the chain order
+    event.hash = compute_hash(vars(event))
+    event.save(force_insert=True)
+    AuditChainHead.objects.filter(pk=1).update(last_id=event.id, last_hash=event.hash)
+
+
+# One round trip: lock the head, insert the next event hashed by the database itself (audit.chain.HASH_SQL,
+# exactly as audit_verify recomputes it), move the head. The lock is held until the caller's commit, so the
+# fewer round trips after taking it, the less other writers wait.
+_PG_APPEND = f"""
+WITH head AS (SELECT last_id, last_hash FROM audit_auditchainhead WHERE id = 1 FOR UPDATE),
+event AS (
+    SELECT head.last_id + 1 AS id, clock_timestamp() AS timestamp, %s::text AS actor, %s::text AS actor_type,
+           %s::text AS action, %s::text AS target_type, %s::text AS target_id, %s::inet AS ip,
+           %s::text AS user_agent, %s::text AS request_id, %s::jsonb AS changes, %s::jsonb AS metadata,
+           head.last_hash AS prev_hash
+    FROM head
+),
+inserted AS (
+    INSERT INTO audit_auditevent ({', '.join(HASHED_FIELDS)}, hash) SELECT *, {HASH_SQL} FROM event
+    RETURNING id, timestamp, prev_hash, hash
+),
+moved AS (
+    UPDATE audit_auditchainhead SET last_id = inserted.id, last_hash = inserted.hash FROM inserted
+    WHERE audit_auditchainhead.id = 1
+)
+SELECT id, timestamp, prev_hash, hash FROM inserted
 """  # noqa: S608 - constant SQL, values are parameters
 
 
-def _insert(event: AuditEvent) -> None:
-    if connection.vendor != "postgresql":
-        event.hash = compute_hash(vars(event))
-        event.save(force_insert=True)
-        return
-    values = [getattr(event, name) for name in HASHED_FIELDS]
-    for index in (10, 11):  # changes, metadata
+def _append_postgresql(event: AuditEvent) -> None:
+    values = [getattr(event, name) for name in HASHED_FIELDS[2:12]]
+    for index in (8, 9):  # changes, metadata
         values[index] = json.dumps(values[index], ensure_ascii=False) if values[index] is not None else None
     with connection.cursor() as cursor:
-        cursor.execute(_PG_INSERT, values)
-        event.hash = cursor.fetchone()[0]
+        cursor.execute(_PG_APPEND, values)
+        row = cursor.fetchone()
+        if row is None:  # no chain head yet (fresh or flushed database): create it, then append
+            _lock_head()
+            cursor.execute(_PG_APPEND, values)
+            row = cursor.fetchone()
+    event.id, event.timestamp, event.prev_hash, event.hash = row
     event._state.adding, event._state.db = False, connection.alias
 
 
