@@ -74,6 +74,12 @@ def test_contract_client__head__is_checked_against_get_without_body(client):
         client.head("/api/v1/widgets/undocumented-status/")
 
 
+def test_contract_client__head_on_a_route_without_get__is_not_checked(client):
+    response = client.head("/api/v1/widgets/x/guarded/")
+
+    assert response.status_code == 401  # answered by the view; drf-spectacular cannot document HEAD
+
+
 def test_contract_client__paths_outside_api__are_not_checked(client):
     response = client.get("/health")
 
