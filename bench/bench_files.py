@@ -28,7 +28,8 @@ from bench import Result
 
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
-RUNS = int(os.environ.get("BENCH_FILES_RUNS", "5"))
+RUNS = int(os.environ.get("BENCH_FILES_RUNS", "7"))
+LATENCY_RUNS = 30
 TIMEOUT = 300
 _EMAIL, _PASSWORD = "bench-files@example.com", "bench-files-password-5d1c"  # nosec B105 - a throw-away instance
 
@@ -158,6 +159,13 @@ def _transfer(url: str, expected: int, *headers: str) -> float:
     return expected / float(seconds) / 1e6
 
 
+def _latency_ms(url: str, *headers: str) -> float:
+    """Median time to the last byte of a 1-byte answer: the per-request cost without the transfer."""
+    args = [arg for header in headers for arg in ("-H", header)]
+    times = [float(_curl("-f", "-o", "/dev/null", "-w", "%{time_total}", *args, url)) for _ in range(LATENCY_RUNS)]
+    return statistics.median(times) * 1000
+
+
 def _worker_pid(master: int) -> int:
     return int(Path(f"/proc/{master}/task/{master}/children").read_text().split()[0])
 
@@ -196,6 +204,8 @@ def _measure(urls: dict[str, tuple[str, int, tuple[str, ...]]], blob: Path) -> d
 def run() -> list[Result]:
     if shutil.which("nginx") is None or shutil.which("curl") is None:
         subprocess.run(["apt-get", "install", "-y", "-q", "nginx", "curl"], capture_output=True, timeout=TIMEOUT)
+    if shutil.which("nginx") is None or shutil.which("curl") is None:
+        raise RuntimeError("bench_files needs nginx and curl (apt-get install -y nginx curl failed)")
     size = int(os.environ.get("BENCH_FILES_MIB", "1024")) * MIB
     work = Path(tempfile.mkdtemp(prefix="bench-files-"))
     processes: list[subprocess.Popen] = []
@@ -244,6 +254,8 @@ def run() -> list[Result]:
         )
         _warm(blob)
         serve_rss = _peak_above_idle(worker, lambda: _transfer(content, size, auth))
+        bare_ms = _latency_ms(f"{base}/bare/{name}?offset={size - 1}")
+        content_ms = _latency_ms(content, auth, f"Range: bytes={size - 1}-")
     finally:
         for process in reversed(processes):
             process.terminate()
@@ -262,6 +274,7 @@ def run() -> list[Result]:
         Result("files: bare FileResponse (b) vs nginx (a), full", full["b"], "MB/s", full["a"], "", "reference"),
         Result("files: content (c) vs bare (b), Range bytes=N-", middle["c"], "MB/s", middle["b"], ">= 0.95", note),
         Result("files: content (c) vs nginx (a), Range bytes=N-", middle["c"], "MB/s", middle["a"], ">= 0.8", note),
+        Result("files: per-request time, content (c) vs bare (b), 1 byte", content_ms, "ms", bare_ms, "", "latency"),
         Result("files: worker peak RSS above idle, serving", serve_rss, "MiB", None, "< 100 MiB", gib),
         Result("files: worker peak RSS above idle, receiving upload", upload_rss, "MiB", None, "< 100 MiB", gib),
     ]
