@@ -1,6 +1,6 @@
 """`make load`: the app under gunicorn on PostgreSQL + Redis, seeded, then locust headless for a bounded time.
 
-Environment: LOAD_USERS (100), LOAD_SPAWN_RATE (10/s), LOAD_TIME (3m), LOAD_WORKERS (gunicorn workers,
+Environment: LOAD_USERS (100), LOAD_SPAWN_RATE (5/s), LOAD_TIME (3m), LOAD_WORKERS (gunicorn workers,
 default 2 x cores + 1). Writes reports/load/{stats CSVs, report.html, summary.md} and prints the summary.
 
 Every virtual user comes from 127.0.0.1, so the per-IP limits (anonymous and login throttles, per-IP
@@ -33,7 +33,7 @@ def _locust(stack: Stack, seed_path: Path) -> int:
     command = [
         str(Path(sys.executable).parent / "locust"), "-f", str(ROOT / "loadtests" / "locustfile.py"),
         "--headless", "--host", stack.base_url,
-        "--users", users, "--spawn-rate", os.environ.get("LOAD_SPAWN_RATE", "10"),
+        "--users", users, "--spawn-rate", os.environ.get("LOAD_SPAWN_RATE", "5"),
         "--run-time", os.environ.get("LOAD_TIME", "3m"), "--stop-timeout", "10",
         "--csv", str(REPORTS / "load"), "--html", str(REPORTS / "report.html"),
         "--only-summary", "--loglevel", "WARNING",
