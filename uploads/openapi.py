@@ -43,6 +43,7 @@ _PROBLEMS = {
     412: problem("Tus-Resumable missing or not 1.0.0 (the response names the supported `Tus-Version`)."),
     415: problem(f"The body is not {OFFSET_CONTENT_TYPE}."),
     460: problem("Checksum mismatch: the body did not match Upload-Checksum and was discarded."),
+    507: problem("The storage is full: the bytes stored before are kept (HEAD for the offset)."),
 }
 
 
@@ -79,7 +80,7 @@ upload_create_schema = extend_schema(
         _header("Upload-Metadata", "Comma-separated `key base64value` pairs, e.g. `filename` and `filetype`."),
         _CHECKSUM,
         _response_header("Location", "URL of the new upload: HEAD, PATCH and DELETE it.", [201]),
-        *_tus_headers([201, 400, 401, 412, 413, 415, 429, 460]),
+        *_tus_headers([201, 400, 401, 412, 413, 415, 429, 460, 507]),
         *_state_headers([201]),
     ],
     request=_BODY,
@@ -105,7 +106,7 @@ upload_append_schema = extend_schema(
         _TUS_RESUMABLE,
         _header("Upload-Offset", "The offset this body starts at.", required=True, schema=_SIZE),
         _CHECKSUM,
-        *_tus_headers([204, 400, 401, 404, 409, 410, 412, 413, 415, 429, 460]),
+        *_tus_headers([204, 400, 401, 404, 409, 410, 412, 413, 415, 429, 460, 507]),
         *_state_headers([204]),
         _response_header("Upload-Expires", "When the upload expired.", [410]),
     ],

@@ -6,6 +6,7 @@ directory sees them. Appends stream from the request in bounded reads; nothing h
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import uuid
@@ -17,7 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
-from core.errors import ConflictError
+from core.errors import ApplicationError, ConflictError
 
 PARTIAL_DIR = "uploads-partial"
 READ_SIZE = 1024 * 1024
@@ -33,10 +34,17 @@ class UploadLockedError(ConflictError):
         super().__init__("Another request is writing to this upload; retry after it ends (HEAD for the offset).")
 
 
+class InsufficientStorageError(ApplicationError):
+    status_code = 507
+    code = "insufficient_storage"
+    title = "Insufficient storage"
+
+
 @dataclass(frozen=True)
 class Appended:
     received: int  # bytes written at the offset
     interrupted: bool  # the body ended before its declared length (client gone, connection cut)
+    disk_full: bool = False  # the storage ran out of space; `received` are the bytes written before
 
 
 def partial_dir() -> Path:
@@ -72,10 +80,11 @@ def append(
 
     `expected` is the declared body length (None for a chunked body, which ends at EOF). A read error or an
     early EOF means the client went away: what arrived is kept, written and synced, and reported as
-    interrupted. Bytes a crashed earlier request left past `offset` are overwritten or cut off. Every
+    interrupted. A full disk stops the copy the same way, reported as disk_full, and the file is cut back to
+    the bytes written whole. Bytes a crashed earlier request left past `offset` are overwritten or cut off. Every
     CHECKPOINT_BYTES, the bytes so far are synced and `on_checkpoint(received)` may record them.
     """
-    received, interrupted, checkpointed = 0, False, 0
+    received, interrupted, disk_full, checkpointed = 0, False, False, 0
     fd = os.open(partial_path(upload_id), os.O_WRONLY | os.O_CREAT, 0o600)
     try:
         os.lseek(fd, offset, os.SEEK_SET)
@@ -90,7 +99,13 @@ def append(
                 break
             if on_chunk is not None:
                 on_chunk(chunk)
-            os.write(fd, chunk)
+            try:
+                _write_all(fd, chunk)
+            except OSError as error:
+                if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                disk_full = True
+                break
             received += len(chunk)
             if on_checkpoint is not None and received - checkpointed >= CHECKPOINT_BYTES:
                 os.fsync(fd)
@@ -100,7 +115,13 @@ def append(
         os.fsync(fd)
     finally:
         os.close(fd)
-    return Appended(received, interrupted)
+    return Appended(received, interrupted, disk_full)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def truncate(upload_id: uuid.UUID, size: int) -> None:

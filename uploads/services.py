@@ -135,6 +135,13 @@ def _write_body(
         # With a checksum, nothing may count before the whole body is verified.
         on_checkpoint=None if checksum is not None else lambda received: _checkpoint(upload.pk, offset + received),
     )
+    if appended.disk_full:
+        # Keep what was stored whole (as for a cut-off body) unless a checksum needs the whole chunk.
+        if checksum is None:
+            _checkpoint(upload.pk, offset + appended.received)
+        else:
+            partials.truncate(upload.pk, offset)
+        raise partials.InsufficientStorageError("The storage is full; the upload keeps the bytes stored so far.")
     if appended.received > remaining:
         partials.truncate(upload.pk, offset)
         raise _past_length(upload)

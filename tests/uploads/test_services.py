@@ -1,5 +1,6 @@
 """Upload services: interrupted and chunked bodies, completion retries, the write lock, expiry cleanup."""
 
+import errno
 import io
 import os
 import threading
@@ -211,3 +212,55 @@ def test_upload_cleanup_expired__upload_being_written__skipped(user):
         release.set()
         holder.join()
     assert Upload.objects.filter(pk=upload.pk).exists()
+
+
+def _disk_full_after(monkeypatch, writes: int) -> None:
+    real_write = partials._write_all
+    calls = {"count": 0}
+
+    def write(fd: int, data: bytes) -> None:
+        calls["count"] += 1
+        if calls["count"] > writes:
+            os.write(fd, data[:1])  # a partial write, then the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(fd, data)
+
+    monkeypatch.setattr(partials, "_write_all", write)
+
+
+def test_upload_append__disk_full__507_keeps_the_bytes_stored_whole(user, monkeypatch):
+    upload = make_upload(owner=user, length=100, received=b"ab")
+    monkeypatch.setattr(partials, "READ_SIZE", 3)
+    _disk_full_after(monkeypatch, writes=2)
+
+    with pytest.raises(partials.InsufficientStorageError):
+        upload_append(upload=upload, offset=2, read=io.BytesIO(b"cdefghijk").read, content_length=9)
+
+    assert Upload.objects.get().offset == 8
+    assert _content(upload) == b"abcdefgh"
+
+
+def test_upload_append__disk_full_with_checksum__507_chunk_discarded(user, monkeypatch):
+    upload = make_upload(owner=user, length=100, received=b"ab")
+    monkeypatch.setattr(partials, "READ_SIZE", 3)
+    _disk_full_after(monkeypatch, writes=1)
+    checksum = parse_checksum(checksum_header("sha256", b"cdefgh"))
+
+    with pytest.raises(partials.InsufficientStorageError):
+        upload_append(upload=upload, offset=2, read=io.BytesIO(b"cdefgh").read, content_length=6, checksum=checksum)
+
+    assert Upload.objects.get().offset == 2
+    assert _content(upload) == b"ab"
+
+
+def test_upload_append__other_write_error__raised(user, monkeypatch):
+    upload = make_upload(owner=user, length=10)
+
+    def broken(fd: int, data: bytes) -> None:
+        raise OSError(errno.EIO, "I/O error")
+
+    monkeypatch.setattr(partials, "_write_all", broken)
+
+    with pytest.raises(OSError, match="I/O error"):
+        upload_append(upload=upload, offset=0, read=io.BytesIO(b"abc").read, content_length=3)
+    assert Upload.objects.get().offset == 0

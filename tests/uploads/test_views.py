@@ -1,5 +1,6 @@
 """The tus endpoints through HTTP: each status code of the protocol, headers, scoping and the file it becomes."""
 
+import errno
 import hashlib
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from tests.uploads.factories import (
     make_upload,
     metadata_header,
 )
+from uploads import partials
 from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
@@ -416,3 +418,18 @@ def test_post_with_method_override_patch__appends(user_client, user):
 
     assert response.status_code == 204
     assert Upload.objects.get().offset == 3
+
+
+def test_patch__disk_full__507_problem(user_client, user, monkeypatch):
+    upload = make_upload(owner=user, length=10)
+
+    def full(fd: int, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(partials, "_write_all", full)
+
+    response = _patch(user_client, upload, b"abc", 0)
+
+    assert response.status_code == 507
+    assert response.json()["code"] == "insufficient_storage"
+    assert Upload.objects.get().offset == 0
