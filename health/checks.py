@@ -5,6 +5,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.core.cache import cache
@@ -57,9 +58,12 @@ def check_storage() -> None:
     if bucket is not None:  # S3-compatible storage
         bucket.meta.client.head_bucket(Bucket=bucket.name)
         return
-    location = default_storage.location
-    if not os.path.isdir(location) or not os.access(location, os.W_OK):
-        raise RuntimeError("storage directory missing or not writable")
+    # File storage creates its directories on the first save, so a fresh install has none yet: the
+    # nearest existing ancestor must be a directory it may write to.
+    location = Path(default_storage.location)
+    existing = next(path for path in (location, *location.parents) if path.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise RuntimeError(f"storage directory not writable ({existing} is the nearest existing path)")
 
 
 CHECKS: dict[str, Callable[[], None]] = {

@@ -52,3 +52,17 @@ def test_metrics__after_a_request__exposes_request_counter(client):
     response = client.get("/metrics")
     assert response.status_code == 200
     assert b'http_requests_total{method="GET",route="/health",status="200"}' in response.content
+
+
+def test_check_storage__media_root_not_created_yet__passes(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "not" / "yet")  # a fresh install: created on the first upload
+
+    checks.check_storage()
+
+
+def test_check_storage__media_root_under_a_file__fails(settings, tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    settings.MEDIA_ROOT = str(tmp_path / "a-file" / "media")
+
+    with pytest.raises(RuntimeError, match="not writable"):
+        checks.check_storage()
