@@ -87,8 +87,9 @@ def record(
     defaults to the request being served (audit.middleware). The ip comes from core.net.client_ip.
     Secrets are stripped from `changes` and `metadata` (audit.redaction) before anything is stored.
 
-    Runs inside the caller's transaction: the chain head stays locked until it commits, and a rollback
-    takes the event with it, leaving no hole (ids are the head's last id + 1, not a sequence).
+    Runs inside the caller's transaction: the chain head stays locked until it commits (so call it as
+    late as possible in a transaction, after any slow work), and a rollback takes the event with it,
+    leaving no hole (ids are the head's last id + 1, not a sequence).
     """
     return _append(
         action,
