@@ -1,8 +1,9 @@
 """tus upload throughput against a plain multipart upload of the same file, under one gunicorn worker.
 
-A 1 GiB file (BENCH_UPLOAD_MIB to change) is uploaded twice in the same run to a throw-away project
-instance (SQLite and media in a temporary directory): once with tus (POST, then PATCHes of 8 MiB on one
-keep-alive connection, the last one turning the upload into a file) and once as `POST /api/v1/files/`
+A 1 GiB file (BENCH_UPLOAD_MIB to change) is uploaded both ways, interleaved, BENCH_UPLOAD_ROUNDS times
+(default 2; the best time of each way counts, the machine being shared) to a throw-away project
+instance (SQLite and media in a temporary directory): with tus (POST, then PATCHes of 8 MiB on one
+keep-alive connection, the last one turning the upload into a file) and as `POST /api/v1/files/`
 multipart/form-data. Reported: tus throughput as a ratio of the multipart one, and the worker's peak RSS
 during each (VmHWM, reset between the phases). Everything is deleted afterwards; each request is bounded
 by a timeout.
@@ -180,6 +181,10 @@ def _timed(function, *args) -> float:
     return time.perf_counter() - started
 
 
+def _seconds(values: list[float]) -> str:
+    return "/".join(f"{value:.1f}" for value in values)
+
+
 def run() -> list[Result]:
     size = int(os.environ.get("BENCH_UPLOAD_MIB", "1024")) * MIB
     work = Path(tempfile.mkdtemp(prefix="bench-uploads-"))
@@ -195,26 +200,29 @@ def run() -> list[Result]:
         process = _start(env, port)
         token = _token(port)
         worker = _worker_pid(process.pid)
-        _reset_peak(worker)
-        multipart_seconds = _timed(_multipart_upload, port, token, source, size)
-        multipart_rss = _peak_rss_mib(worker)
-        _reset_peak(worker)
-        tus_seconds = _timed(_tus_upload, port, token, source, size)
-        tus_rss = _peak_rss_mib(worker)
+        multipart_seconds, tus_seconds, multipart_rss, tus_rss = [], [], 0.0, 0.0
+        for _ in range(int(os.environ.get("BENCH_UPLOAD_ROUNDS", "2"))):  # interleaved: the best of each
+            _reset_peak(worker)
+            multipart_seconds.append(_timed(_multipart_upload, port, token, source, size))
+            multipart_rss = max(multipart_rss, _peak_rss_mib(worker))
+            _reset_peak(worker)
+            tus_seconds.append(_timed(_tus_upload, port, token, source, size))
+            tus_rss = max(tus_rss, _peak_rss_mib(worker))
     finally:
         if process is not None:
             process.terminate()
             process.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
-    mib = size / MIB
+    mib, best_tus, best_multipart = size / MIB, min(tus_seconds), min(multipart_seconds)
     return [
         Result(
             name=f"tus upload {mib:.0f} MiB in 8 MiB PATCHes vs multipart POST /files/",
-            value=mib / tus_seconds,
+            value=mib / best_tus,
             unit="MiB/s",
-            reference=mib / multipart_seconds,
+            reference=mib / best_multipart,
             target=">= 0.7",
-            note=f"tus {tus_seconds:.1f} s, multipart {multipart_seconds:.1f} s, one gunicorn sync worker",
+            note=f"best of {len(tus_seconds)}: tus {best_tus:.1f} s (runs {_seconds(tus_seconds)}), multipart "
+            f"{best_multipart:.1f} s (runs {_seconds(multipart_seconds)}); one sync worker; tus syncs each PATCH",
         ),
         Result(
             name="tus upload: worker peak RSS",

@@ -108,11 +108,11 @@ def append(
                 break
             received += len(chunk)
             if on_checkpoint is not None and received - checkpointed >= CHECKPOINT_BYTES:
-                os.fsync(fd)
+                os.fdatasync(fd)
                 on_checkpoint(received)
                 checkpointed = received
         os.ftruncate(fd, offset + received)
-        os.fsync(fd)
+        os.fdatasync(fd)
     finally:
         os.close(fd)
     return Appended(received, interrupted, disk_full)
