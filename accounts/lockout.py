@@ -19,6 +19,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from accounts.shared_cache import cache_required
+
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
@@ -38,19 +40,21 @@ def _keys(email: str, ip: str) -> dict[str, str]:
 def lockout_retry_after(*, email: str, ip: str) -> int:
     """Seconds until (email, ip) may try again; 0 when not locked out."""
     keys = _keys(email, ip)
-    locks = cache.get_many([keys["account_lock"], keys["ip_lock"]])
+    with cache_required("the lockout check"):
+        locks = cache.get_many([keys["account_lock"], keys["ip_lock"]])
     if not locks:
         return 0
     return max(1, math.ceil(max(locks.values()) - time.time()))
 
 
 def _count(key: str) -> int:
-    cache.add(key, 0, timeout=settings.LOCKOUT_WINDOW)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr: this failure starts a new window
-        cache.set(key, 1, timeout=settings.LOCKOUT_WINDOW)
-        return 1
+    with cache_required("the lockout counters"):
+        cache.add(key, 0, timeout=settings.LOCKOUT_WINDOW)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add and incr: this failure starts a new window
+            cache.set(key, 1, timeout=settings.LOCKOUT_WINDOW)
+            return 1
 
 
 def lockout_register_failure(*, email: str, ip: str) -> list[str]:
@@ -59,14 +63,16 @@ def lockout_register_failure(*, email: str, ip: str) -> list[str]:
     locked: list[str] = []
     unlock_at = time.time() + settings.LOCKOUT_WINDOW
     if _count(keys["account_count"]) == settings.LOCKOUT_FAILURES:
-        cache.set(keys["account_lock"], unlock_at, timeout=settings.LOCKOUT_WINDOW)
         locked.append("account")
     if _count(keys["ip_count"]) == settings.LOCKOUT_IP_FAILURES:
-        cache.set(keys["ip_lock"], unlock_at, timeout=settings.LOCKOUT_WINDOW)
         locked.append("ip")
+    if locked:
+        with cache_required("the lockout"):
+            cache.set_many({keys[f"{scope}_lock"]: unlock_at for scope in locked}, timeout=settings.LOCKOUT_WINDOW)
     return locked
 
 
 def lockout_reset(*, email: str, ip: str) -> None:
     """A successful login clears the (account, ip) counter; the ip's own counter keeps running."""
-    cache.delete(_keys(email, ip)["account_count"])
+    with cache_required("the lockout counters"):
+        cache.delete(_keys(email, ip)["account_count"])

@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import User, UserSession
+from accounts.shared_cache import cache_required
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +59,12 @@ def session_user(session_id: str) -> User | None:
 
 
 def publish_revocation(session_ids: Iterable[object]) -> None:
-    """Tell every worker and instance that these sessions are revoked."""
+    """Tell every worker and instance that these sessions are revoked (503 if the cache is unreachable:
+    a revocation that only the database knows would be undone by a cached copy when the cache returns)."""
     keys = {_key(session_id): REVOKED for session_id in session_ids}
     if keys:
-        cache.set_many(keys, timeout=settings.JWT_ACCESS_TTL)
+        with cache_required("a session revocation"):
+            cache.set_many(keys, timeout=settings.JWT_ACCESS_TTL)
 
 
 def forget_user(user: User, *, revoke: bool = False) -> None:
@@ -71,4 +74,5 @@ def forget_user(user: User, *, revoke: bool = False) -> None:
     if revoke or not user.is_active:
         publish_revocation(session_ids)
     elif session_ids:
-        cache.delete_many([_key(session_id) for session_id in session_ids])
+        with cache_required("a user change"):
+            cache.delete_many([_key(session_id) for session_id in session_ids])
