@@ -37,6 +37,8 @@ ACCEPTED = "If the address belongs to an account, an e-mail is on its way."
 # Public endpoints: no credentials needed, but a presented Bearer token is still checked (a bad one is 401).
 PUBLIC_AUTH = [{"bearerAuth": []}, {}]
 TOKEN_TYPE = api_settings.AUTH_HEADER_TYPES[0]
+CACHE_DOWN = problem("The shared cache is unreachable (`cache_unavailable`): nothing was changed; retry after "
+                     "Retry-After.")
 NO_STORE = {"Cache-Control": "no-store"}  # RFC 6749 §5.1: token responses must not be cached
 
 
@@ -108,6 +110,7 @@ class TokenObtainView(PublicAuthEndpoint):
             401: problem("Wrong e-mail or password (`invalid_credentials`), one body for both."),
             403: problem("The e-mail address is not verified (`email_not_verified`)."),
             429: problem("Locked out after too many failures (`login_locked`), or throttled."),
+            503: CACHE_DOWN,
         },
     )
     def post(self, request: Request) -> Response:
@@ -121,6 +124,7 @@ class TokenRefreshView(PublicAuthEndpoint):
             200: s.AccountTokenPairOutputSerializer,
             401: problem("Invalid, expired or revoked refresh (`token_not_valid`); an already rotated one "
                          "(`token_reused`) also revokes its session."),
+            503: CACHE_DOWN,
         },
     )
     def post(self, request: Request) -> Response:
@@ -129,14 +133,15 @@ class TokenRefreshView(PublicAuthEndpoint):
 
 class LogoutView(AuthEndpoint):
     @extend_schema(tags=["auth"], request=s.AccountRefreshInputSerializer,
-                   responses={204: None, 401: problem("Bad credentials, or a refresh that is not the caller's.")})
+                   responses={204: None, 401: problem("Bad credentials, or a refresh that is not the caller's."),
+                              503: CACHE_DOWN})
     def post(self, request: Request) -> Response:
         session_logout(user=request.user, **_validated(s.AccountRefreshInputSerializer, request), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LogoutAllView(AuthEndpoint):
-    @extend_schema(tags=["auth"], request=None, responses={204: None})
+    @extend_schema(tags=["auth"], request=None, responses={204: None, 503: CACHE_DOWN})
     def post(self, request: Request) -> Response:
         session_logout_all(user=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -144,7 +149,8 @@ class LogoutAllView(AuthEndpoint):
 
 class PasswordChangeView(AuthEndpoint):
     @extend_schema(tags=["auth"], request=s.AccountPasswordChangeInputSerializer,
-                   responses={204: None, 400: problem("Wrong current password or weak new password.")})
+                   responses={204: None, 400: problem("Wrong current password or weak new password."),
+                              503: CACHE_DOWN})
     def post(self, request: Request) -> Response:
         data = _validated(s.AccountPasswordChangeInputSerializer, request)
         password_change(user=request.user, current_session_id=current_session_id(request), request=request, **data)
@@ -161,7 +167,8 @@ class PasswordResetView(PublicAuthEndpoint):
 
 class PasswordResetConfirmView(PublicAuthEndpoint):
     @extend_schema(tags=["auth"], auth=PUBLIC_AUTH, request=s.AccountPasswordResetConfirmInputSerializer,
-                   responses={204: None, 400: problem("Bad, used or expired token, or a weak password.")})
+                   responses={204: None, 400: problem("Bad, used or expired token, or a weak password."),
+                              503: CACHE_DOWN})
     def post(self, request: Request) -> Response:
         password_reset_confirm(**_validated(s.AccountPasswordResetConfirmInputSerializer, request), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -188,7 +195,7 @@ class AccountSessionViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(tags=["auth"], responses={204: None})
+    @extend_schema(tags=["auth"], responses={204: None, 503: CACHE_DOWN})
     def destroy(self, request: Request, pk: str) -> Response:
         session_revoke(session=self.get_object(), actor=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -222,7 +229,8 @@ class AccountUserViewSet(viewsets.GenericViewSet):
 
     @extend_schema(tags=["users"], request=s.AccountUserAdminUpdateInputSerializer,
                    responses={200: s.AccountUserOutputSerializer,
-                              409: problem("An administrator cannot demote or deactivate themselves.")})
+                              409: problem("An administrator cannot demote or deactivate themselves."),
+                              503: CACHE_DOWN})
     def partial_update(self, request: Request, pk: str) -> Response:
         data = _validated(s.AccountUserAdminUpdateInputSerializer, request)
         user = user_update(user=self.get_object(), actor=request.user, request=request, **data)
@@ -230,7 +238,7 @@ class AccountUserViewSet(viewsets.GenericViewSet):
 
     @extend_schema(tags=["users"], methods=["GET"], responses={200: s.AccountUserOutputSerializer})
     @extend_schema(tags=["users"], methods=["PATCH"], request=s.AccountProfileUpdateInputSerializer,
-                   responses={200: s.AccountUserOutputSerializer})
+                   responses={200: s.AccountUserOutputSerializer, 503: CACHE_DOWN})
     @action(detail=False, methods=["get", "patch"])
     def me(self, request: Request) -> Response:
         user = request.user
