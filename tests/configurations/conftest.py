@@ -1,7 +1,31 @@
-import pytest
+import importlib
 
+import pytest
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+
+from accounts.roles import ALL
 from configurations import services
 from tests.configurations.factories import EnvironmentFactory
+
+
+@pytest.fixture(autouse=True)
+def _role_grants(request):
+    """A transactional test starts from a flushed database, where the roles' grants (a data migration)
+    are gone: grant this app's permissions again, before any user fixture joins its role's group."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("transactional_db")
+    create_permissions(apps.get_app_config("configurations"), verbosity=0)
+    grants = importlib.import_module("configurations.migrations.0002_grant_roles").GRANTS
+    for role, codenames in grants.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        permissions = Permission.objects.filter(content_type__app_label="configurations")
+        if codenames != ALL:
+            permissions = permissions.filter(codename__in=codenames)
+        group.permissions.add(*permissions)
 
 
 @pytest.fixture

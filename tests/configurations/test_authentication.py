@@ -105,7 +105,7 @@ def test_api_key__expired__returns_401(api_client, make_api_key):
     assert api_client.get(RESOLVED, **_auth(raw_key)).status_code == 401
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_api_key__revoked__401_at_once_even_when_cached(editor, api_client, make_api_key):
     from tests.support.contract import ContractAPIClient
 

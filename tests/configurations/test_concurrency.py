@@ -13,7 +13,7 @@ WRITERS = 50
 
 
 @pytest.mark.postgres_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_entry_update__50_parallel_puts_same_if_match__one_200_rest_412_one_new_version(editor, make_entry):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks")

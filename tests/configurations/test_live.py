@@ -7,7 +7,7 @@ from tests.accounts.factories import DEFAULT_PASSWORD
 from tests.configurations.paths import RESOLVED, entry_url
 from tests.support.servers import gunicorn_server
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def _login(user) -> dict[str, str]:

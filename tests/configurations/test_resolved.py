@@ -38,7 +38,7 @@ def test_resolved__unknown_environment__returns_404(user_client, environment):
     assert user_client.get("/api/v1/namespaces/billing/environments/nope/resolved/").status_code == 404
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("write", ["update", "create", "delete", "rollback"])
 def test_resolved__after_any_write__new_document_and_old_etag_not_304(editor, make_entry, write):
     from tests.support.contract import ContractAPIClient
