@@ -93,15 +93,18 @@ def model_diff(
     return diff
 
 
-def _before_save(sender, instance: models.Model, update_fields=None, **kwargs) -> None:
-    if instance._state.adding or instance.pk is None:
+def _before_save(sender, instance: models.Model, update_fields=None, raw: bool = False, **kwargs) -> None:
+    if raw or instance._state.adding or instance.pk is None:
         return
     old = sender._base_manager.filter(pk=instance.pk).first()
     instance._audit_diff = model_diff(old, instance, update_fields) if old is not None else None  # type: ignore[attr-defined]
 
 
-def _after_save(sender, instance: models.Model, created: bool, **kwargs) -> None:
+def _after_save(sender, instance: models.Model, created: bool, raw: bool = False, **kwargs) -> None:
     from audit.services import record_model_change
+
+    if raw:
+        return  # fixture loading (loaddata, test database set-up), as auditlog's AUDITLOG_DISABLE_ON_RAW_SAVE
 
     diff = model_diff(None, instance) if created else instance.__dict__.pop("_audit_diff", None)
     if diff:

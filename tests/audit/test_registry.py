@@ -57,3 +57,14 @@ def test_register_tracked_models__unknown_label__skipped(monkeypatch):
 
     assert "nosuchapp.model" not in register_tracked_models()
     assert "accounts.user" in register_tracked_models()
+
+
+def test_raw_save__fixture_loading__not_recorded():
+    from django.core import serializers
+
+    payload = '[{"model": "auth.group", "pk": 900, "fields": {"name": "loaded", "permissions": []}}]'
+    for obj in serializers.deserialize("json", payload):
+        obj.save()
+
+    assert Group.objects.filter(name="loaded").exists()
+    assert not AuditEvent.objects.filter(action="model.auth.group.created").exists()
