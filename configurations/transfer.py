@@ -24,7 +24,7 @@ def configuration_export(*, namespace: str, environment: str | None = None, incl
     environments = selectors.environment_list(namespace=ns)
     if environment is not None:
         environments = [selectors.environment_get(namespace_slug=namespace, slug=environment)]
-    return {
+    document = {
         "namespace": ns.slug,
         "description": ns.description,
         "environments": [
@@ -36,6 +36,11 @@ def configuration_export(*, namespace: str, environment: str | None = None, incl
             for env in environments
         ],
     }
+    revealed = [f"{env['slug']}/{entry['key']}" for env in document["environments"] for entry in env["entries"]
+                if entry["secret"] and include_secrets]
+    if revealed:  # an operator now holds these secrets in clear: on the record, like any reveal
+        services.secret_reveal_record(target=ns, keys=revealed, request=None)
+    return document
 
 
 def _exported(entry: Entry, include_secrets: bool) -> dict[str, Any]:

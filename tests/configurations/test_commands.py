@@ -7,6 +7,7 @@ import yaml
 from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 
+from audit.models import AuditEvent
 from configurations.crypto import decrypt_value
 from configurations.models import Entry, EntryVersion, Namespace
 
@@ -30,6 +31,8 @@ def test_configs_export__secrets_only_with_flag(make_entry):
     assert "hunter2" not in json.dumps(plain)
     assert {entry["key"]: entry["value"] for entry in full["environments"][0]["entries"]} == {
         "db.password": "hunter2", "timeout": 30}
+    event = AuditEvent.objects.get(action="config.secret.revealed")
+    assert event.metadata == {"entries": ["production/db.password"]}
 
 
 def test_configs_export__unknown_namespace__fails(db):
