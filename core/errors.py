@@ -85,3 +85,9 @@ class ServiceUnavailableError(ApplicationError):
     status_code = 503
     code = "service_unavailable"
     title = "Service unavailable"
+
+
+class InsufficientStorageError(ApplicationError):
+    status_code = 507
+    code = "insufficient_storage"
+    title = "Insufficient storage"

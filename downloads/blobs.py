@@ -6,19 +6,33 @@ sha256 and the chunk manifest), so nothing is held whole in memory or written tw
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import mimetypes
 import os
 import unicodedata
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import filetype
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
+from core.errors import InsufficientStorageError
+
 SNIFF_BYTES = 8192
+
+
+@contextlib.contextmanager
+def storage_space() -> Iterator[None]:
+    """Turns "no space left" (or over the disk quota) while writing into a 507 problem."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise InsufficientStorageError("The storage is full; nothing was kept.") from None
+        raise
 
 
 def files_storage() -> Storage:
@@ -119,14 +133,16 @@ class BlobWriter:
 
     def write(self, data: bytes) -> None:
         self.hasher.update(data)
-        self._handle.write(data)
+        with storage_space():
+            self._handle.write(data)
 
     def write_all(self, blocks: Iterable[bytes]) -> None:
         for block in blocks:
             self.write(block)
 
     def close(self) -> None:
-        self._handle.close()
+        with storage_space():
+            self._handle.close()
         self.hasher.finish()
 
     def abort(self) -> None:
@@ -135,7 +151,8 @@ class BlobWriter:
             # marking it clean makes close() abort the multipart upload instead.
             self._handle._is_dirty = False
         try:
-            self._handle.close()
+            with contextlib.suppress(OSError):  # e.g. a full disk refusing the last flush: the blob goes anyway
+                self._handle.close()
         finally:
             delete_blob(self.name)
 

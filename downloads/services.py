@@ -24,6 +24,7 @@ from downloads.blobs import (
     new_storage_name,
     sanitize_filename,
     sniff_content_type,
+    storage_space,
 )
 from downloads.links import link_token
 from downloads.models import Download, DownloadStatus, File, FileLink, StorageQuota
@@ -121,7 +122,7 @@ def file_create_from_local_path(
     display_name = sanitize_filename(name)
     blob_name = ""
     try:
-        with open(source_path, "rb") as source:
+        with open(source_path, "rb") as source, storage_space():
             blob_name = files_storage().save(new_storage_name(), _LocalSource(source, name=source_path))
         with transaction.atomic():
             file = _file_insert(

@@ -96,6 +96,7 @@ class FileListCreateView(generics.ListAPIView):
             201: FileOutputSerializer,
             413: problem("Larger than MAX_UPLOAD_SIZE (`payload_too_large`) or over quota (`quota_exceeded`)."),
             415: problem("Not multipart/form-data."),
+            507: problem("The storage is full; nothing was kept."),
         },
     )
     def post(self, request: Request) -> Response:
@@ -142,6 +143,7 @@ class FileContentView(_BytesView):
             411: problem("Content-Length is required."),
             412: problem("If-Match does not match the current ETag."),
             413: problem("Larger than MAX_UPLOAD_SIZE or over quota."),
+            507: problem("The storage is full; the content is unchanged."),
         },
     )
     def put(self, request: Request, file_id) -> Response:

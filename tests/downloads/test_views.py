@@ -1,6 +1,7 @@
 """The files and downloads API through HTTP: uploads, ownership, replace, links, downloads."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -432,4 +433,32 @@ def test_file_replace__replaced_meanwhile__412_and_new_blob_gone(user, settings)
     with pytest.raises(PreconditionFailedError):
         file_replace_content(file=file, writer=writer, expected_sha256="0" * 64)
 
+    assert _blobs(settings) == [os.path.basename(file.storage_name)]
+
+
+class _FullDisk(io.FileIO):
+    def write(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_file_upload__disk_full__507_problem_nothing_left(user_client, settings, monkeypatch):
+    monkeypatch.setattr("downloads.blobs.open", lambda path, mode: _FullDisk(path, mode), raising=False)
+
+    response = _upload(user_client, b"x" * 5000)
+
+    assert response.status_code == 507
+    assert response.json()["code"] == "insufficient_storage"
+    assert not File.objects.exists()
+    assert _blobs(settings) == []
+
+
+def test_file_replace__disk_full__507_content_unchanged(user_client, user, settings, monkeypatch):
+    file = make_file(owner=user, content=b"one")
+    monkeypatch.setattr("downloads.blobs.open", lambda path, mode: _FullDisk(path, mode), raising=False)
+
+    response = user_client.put(f"/api/v1/files/{file.pk}/content/", b"two", content_type="application/octet-stream")
+
+    assert response.status_code == 507
+    file.refresh_from_db()
+    assert file.sha256 == hashlib.sha256(b"one").hexdigest()
     assert _blobs(settings) == [os.path.basename(file.storage_name)]
