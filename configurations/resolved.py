@@ -8,6 +8,10 @@ A cached document is served only when its marker equals the current one, so a re
 old revision and stored it late can never make it current again (plain delete-on-write would allow
 that). A reader renders by reading the revision *before* the entries, so a document's content is never
 older than its marker. Readers only ADD a missing marker, never overwrite a writer's.
+Left open: two writers of one environment whose post-commit publications interleave (the earlier one
+reads its revision before the later commit and sets it after the later one's SET) leave an old marker
+until the next write or the TTL; narrowing that further needs an atomic max in Redis (a Lua script).
+If the cache is unreachable when a writer publishes, the TTL (CONFIG_RESOLVED_CACHE_TTL) bounds staleness.
 """
 from __future__ import annotations
 
