@@ -44,7 +44,9 @@ def _schemathesis(stack: Stack, token: str, *filters: str, label: str, deadline:
         "--phases", os.environ.get("FUZZ_PHASES", "examples,coverage,fuzzing"),
         "--max-examples", os.environ.get("FUZZ_MAX_EXAMPLES", "10"),
         "--seed", os.environ.get("FUZZ_SEED", "20261125"),
-        "--workers", os.environ.get("FUZZ_WORKERS", "2"),
+        # One worker: Python 3.11.7's ast.parse is not thread-safe ("AST constructor recursion depth
+        # mismatch"), and hypothesis parses lambdas' sources in schemathesis's worker threads.
+        "--workers", os.environ.get("FUZZ_WORKERS", "1"),
         "--request-timeout", "20",
         "--suppress-health-check", "all",
         "--report", "junit,ndjson",
