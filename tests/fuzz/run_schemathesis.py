@@ -42,7 +42,7 @@ def _schemathesis(stack: Stack, token: str, *filters: str, label: str, deadline:
         "-H", f"Authorization: Bearer {token}",
         "--checks", CHECKS,
         "--phases", os.environ.get("FUZZ_PHASES", "examples,coverage,fuzzing"),
-        "--max-examples", os.environ.get("FUZZ_MAX_EXAMPLES", "10"),
+        "--max-examples", os.environ.get("FUZZ_MAX_EXAMPLES", "25"),
         "--seed", os.environ.get("FUZZ_SEED", "20261125"),
         # One worker: Python 3.11.7's ast.parse is not thread-safe ("AST constructor recursion depth
         # mismatch"), and hypothesis parses lambdas' sources in schemathesis's worker threads.
