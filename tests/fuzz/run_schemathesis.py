@@ -3,7 +3,7 @@
 Starts the app on a fresh PostgreSQL database (loadtests.stack), logs in as a verified superuser so every
 operation is reachable, and fuzzes every operation of /api/v1/schema/ with four checks: no server error,
 response schema, status code and content type conformance. Bounded: FUZZ_MAX_EXAMPLES cases per operation
-(default 30) and a hard FUZZ_TIMEOUT (default 420 s) for the whole run. Reports go to reports/schemathesis/.
+(default 25) and a hard FUZZ_TIMEOUT (default 480 s) for all its runs together. Reports go to reports/schemathesis/.
 
 Rates are raised for the run (throttling and lockout would otherwise answer most cases with 429, which
 tests the throttle, not the operations), and access tokens live an hour so a long run keeps its token.
