@@ -45,7 +45,7 @@ class NamespaceAdmin(ReadOnlyAdmin):
 
 @admin.register(Environment)
 class EnvironmentAdmin(ReadOnlyAdmin):
-    list_display = ["slug", "namespace", "revision", "created_at"]
+    list_display = ["slug", "namespace", "created_at"]
     list_filter = ["namespace"]
     list_select_related = ["namespace"]
 

@@ -25,14 +25,20 @@ def get_many(keys: list[str]) -> dict[str, Any]:
         return {}
 
 
-def set_value(key: str, value: Any, timeout: int, *, only_if_absent: bool = False) -> None:
+def set_value(key: str, value: Any, timeout: int) -> None:
     try:
-        if only_if_absent:
-            cache.add(key, value, timeout)
-        else:
-            cache.set(key, value, timeout)
+        cache.set(key, value, timeout)
     except CACHE_ERRORS as exc:
         logger.warning("cache write failed: %s", type(exc).__name__)
+
+
+def add_value(key: str, value: Any, timeout: int) -> bool:
+    """Set `key` only if it is absent; False when it was there (or the cache is down)."""
+    try:
+        return bool(cache.add(key, value, timeout))
+    except CACHE_ERRORS as exc:
+        logger.warning("cache write failed: %s", type(exc).__name__)
+        return False
 
 
 def delete_many(keys: list[str]) -> None:

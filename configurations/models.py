@@ -40,16 +40,11 @@ class Namespace(models.Model):
 
 
 class Environment(models.Model):
-    """A set of entries of one namespace (development, production, ...).
-
-    `revision` grows with every entry write in the same transaction; the resolved document's cache is
-    validated against it (configurations.resolved).
-    """
+    """A set of entries of one namespace (development, production, ...)."""
 
     namespace = models.ForeignKey(Namespace, on_delete=models.CASCADE, related_name="environments")
     slug = models.CharField(max_length=64, validators=[slug_validator])
     description = models.CharField(max_length=500, blank=True, default="")
-    revision = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,22 +1,22 @@
 """The resolved document of an environment: rendered bytes served cache-aside with a strong ETag.
 
 Two cache keys per environment, read together in one round trip:
-- the revision marker `cfg:rev:NS:ENV` = "<environment pk>.<revision>", SET by every writer right after
-  its commit (transaction.on_commit), with the revision read back from the database;
-- the document `cfg:doc:NS:ENV:VARIANT` = (marker it was rendered at, etag, body, secret keys, sealed).
-A cached document is served only when its marker equals the current one, so a reader that rendered an
-old revision and stored it late can never make it current again (plain delete-on-write would allow
-that). A reader renders by reading the revision *before* the entries, so a document's content is never
-older than its marker. Readers only ADD a missing marker, never overwrite a writer's.
-Left open: two writers of one environment whose post-commit publications interleave (the earlier one
-reads its revision before the later commit and sets it after the later one's SET) leave an old marker
-until the next write or the TTL; narrowing that further needs an atomic max in Redis (a Lua script).
-If the cache is unreachable when a writer publishes, the TTL (CONFIG_RESOLVED_CACHE_TTL) bounds staleness.
+- the marker `cfg:rev:NS:ENV`, a random nonce that every writer replaces right after its commit
+  (transaction.on_commit);
+- the document `cfg:doc:NS:ENV:VARIANT` = (marker it was rendered under, etag, body, secret keys, sealed).
+A cached document is served only under the marker it was stored with, and a reader stores a document only
+under the marker it saw *before* it read the database. So a document can only be current if it was
+rendered after the last writer's commit: a reader that rendered before a write and stored late stores it
+under a marker that write has already replaced (plain delete-on-write would let it become current), and
+two writers publishing out of order just leave a nonce that no older document carries. A missing marker
+is created by a reader with ADD (never overwriting a writer's). If the cache is unreachable when a
+writer publishes, CONFIG_RESOLVED_CACHE_TTL bounds how long the old marker can live.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,15 +60,13 @@ def _from_cache(values: dict[str, Any], namespace: str, environment: str, *, cle
     return ResolvedDocument(marker, etag, fernet().decrypt(body) if sealed else body, secret_keys)
 
 
-def _render(namespace: str, environment: str, *, clear: bool) -> ResolvedDocument:
-    env = (
-        Environment.objects.filter(namespace__slug=namespace, slug=environment)
-        .values_list("pk", "revision")
-        .first()
+def _render(namespace: str, environment: str, marker: str, *, clear: bool) -> ResolvedDocument:
+    environment_id = (
+        Environment.objects.filter(namespace__slug=namespace, slug=environment).values_list("pk", flat=True).first()
     )
-    if env is None:
+    if environment_id is None:
         raise NotFoundError("No such environment.")
-    rows = Entry.objects.filter(environment_id=env[0]).order_by("key").values_list(
+    rows = Entry.objects.filter(environment_id=environment_id).order_by("key").values_list(
         "key", "value", "value_encrypted", "secret"
     )
     document: dict[str, Any] = {}
@@ -81,7 +79,7 @@ def _render(namespace: str, environment: str, *, clear: bool) -> ResolvedDocumen
             document[key] = value
     body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
     etag = f'"{hashlib.sha256(body).hexdigest()[:40]}"'
-    return ResolvedDocument(f"{env[0]}.{env[1]}", etag, body, tuple(secret_keys))
+    return ResolvedDocument(marker, etag, body, tuple(secret_keys))
 
 
 def _store(namespace: str, environment: str, document: ResolvedDocument, *, clear: bool) -> None:
@@ -90,7 +88,6 @@ def _store(namespace: str, environment: str, document: ResolvedDocument, *, clea
     body = fernet().encrypt(document.body) if sealed else document.body
     cached = (document.marker, document.etag, body, document.secret_keys, sealed)
     cache.set_value(document_key(namespace, environment, clear=clear), cached, ttl)
-    cache.set_value(marker_key(namespace, environment), document.marker, ttl, only_if_absent=True)
 
 
 def resolved_document(
@@ -100,22 +97,25 @@ def resolved_document(
     values of `cache_keys(...)`), else rendered from the database and stored."""
     values = prefetched if prefetched is not None else cache.get_many(cache_keys(namespace, environment, clear=clear))
     document = _from_cache(values, namespace, environment, clear=clear)
-    if document is None:
-        document = _render(namespace, environment, clear=clear)
+    if document is not None:
+        return document
+    marker = values.get(marker_key(namespace, environment))
+    if marker is None:
+        marker = _new_marker()
+        if not cache.add_value(marker_key(namespace, environment), marker, settings.CONFIG_RESOLVED_CACHE_TTL):
+            marker = ""  # another instance got there first (or the cache is down): serve, don't store
+    document = _render(namespace, environment, marker, clear=clear)  # the database, read after the marker
+    if marker:
         _store(namespace, environment, document, clear=clear)
     return document
 
 
+def _new_marker() -> str:
+    return secrets.token_hex(8)
+
+
 def invalidate_on_commit(environment: Environment) -> None:
-    """After the current transaction commits, publish the environment's new revision marker."""
-    namespace_slug = environment.namespace.slug
-    environment_slug = environment.slug
-    environment_pk = environment.pk
-
-    def publish() -> None:
-        revision = Environment.objects.filter(pk=environment_pk).values_list("revision", flat=True).first()
-        # A deleted environment gets a marker no document carries, so a late reader cannot ADD an old one.
-        marker = f"{environment_pk}.{'deleted' if revision is None else revision}"
-        cache.set_value(marker_key(namespace_slug, environment_slug), marker, settings.CONFIG_RESOLVED_CACHE_TTL)
-
-    transaction.on_commit(publish)
+    """After the current transaction commits, replace the environment's marker: every cached document
+    of it stops being served, on every instance, before the writer's response is sent."""
+    key = marker_key(environment.namespace.slug, environment.slug)
+    transaction.on_commit(lambda: cache.set_value(key, _new_marker(), settings.CONFIG_RESOLVED_CACHE_TTL))

@@ -1,7 +1,7 @@
 """Writes of the configuration service.
 
 Every change is validated, versioned, audited inside its transaction, and publishes the environment's new
-revision after commit (configurations.resolved), so no instance serves an old resolved document once the
+cache marker after commit (configurations.resolved), so no instance serves an old resolved document once the
 writer has its answer.
 """
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import F
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -133,16 +132,9 @@ def _write_version(entry: Entry, change: str) -> None:
     )
 
 
-def _bump_revision(environment_id: int) -> None:
-    # Cache bookkeeping, not a change anyone made: the entry's own events record the write.
-    with suppress_bulk_event():
-        Environment.objects.filter(pk=environment_id).update(revision=F("revision") + 1)
-
-
 def _committed(entry: Entry, change: str, action: str, changes: dict, actor: Any, request: Any) -> Entry:
-    """The common tail of every entry write: history, environment revision, audit, cache."""
+    """The common tail of every entry write: history, audit, cache."""
     _write_version(entry, change)
-    _bump_revision(entry.environment_id)
     record(action, actor=actor, target=entry, changes=changes,
            metadata={**_location(entry.environment), "entry": entry.key, "version": entry.version}, request=request)
     invalidate_on_commit(entry.environment)
@@ -254,7 +246,6 @@ def entry_delete(*, entry: Entry, if_match: list[str], actor: Any, request: Any 
     entry = _lock(entry, if_match)
     record("config.entry.deleted", actor=actor, target=entry, changes={"version": entry.version},
            metadata={**_location(entry.environment), "entry": entry.key}, request=request)
-    _bump_revision(entry.environment_id)
     invalidate_on_commit(entry.environment)
     entry.delete()
 

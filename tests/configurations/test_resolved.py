@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from configurations import resolved, services
-from tests.configurations.paths import ENTRIES, RESOLVED, entry_url
+from tests.configurations.paths import API_KEYS, ENTRIES, RESOLVED, entry_url
 
 
 def test_resolved__flat_object_with_strong_etag(user_client, make_entry):
@@ -96,25 +96,43 @@ def test_resolved__cache_down__served_from_database(user_client, make_entry):
     assert response.json() == {"timeout": 30}
 
 
-def test_resolved__cache_down_during_write__write_succeeds(editor_client, make_entry):
+def test_resolved__cache_down_during_write__write_succeeds(
+    editor_client, make_entry, make_api_key, django_capture_on_commit_callbacks
+):
     entry = make_entry("timeout", 30)
+    api_key, _ = make_api_key()
 
-    with mock.patch("configurations.cache.cache", _DownCache()):
-        response = editor_client.put(entry_url("timeout"), {"value": 31}, HTTP_IF_MATCH=entry.etag)
+    with mock.patch("configurations.cache.cache", _DownCache()), django_capture_on_commit_callbacks(execute=True):
+        written = editor_client.put(entry_url("timeout"), {"value": 31}, HTTP_IF_MATCH=entry.etag)
+        revoked = editor_client.delete(f"{API_KEYS}{api_key.pk}/")
 
-    assert response.status_code == 200
+    assert (written.status_code, revoked.status_code) == (200, 204)
 
 
-def test_resolved__late_reader_storing_old_revision__is_never_served(
+def test_resolved__late_reader_storing_old_document__is_never_served(
     user_client, make_entry, django_capture_on_commit_callbacks
 ):
     entry = make_entry("timeout", 30)
-    stale = resolved._render("billing", "production", clear=False)  # a reader rendered before the write...
+    user_client.get(RESOLVED)  # a marker exists now
+    # A reader reads the marker, then the database, before the write...
+    marker = resolved.cache.get_many([resolved.marker_key("billing", "production")])[
+        resolved.marker_key("billing", "production")]
+    stale = resolved._render("billing", "production", marker, clear=False)
     with django_capture_on_commit_callbacks(execute=True):
         services.entry_update(entry=entry, if_match=[entry.etag], fields={"value": 31}, actor=None)
-    resolved._store("billing", "production", stale, clear=False)  # ...and stored it after the writer's commit
+    resolved._store("billing", "production", stale, clear=False)  # ...and stores it after the writer's commit
 
     assert json.loads(user_client.get(RESOLVED).content) == {"timeout": 31}
+
+
+def test_resolved__marker_missing_and_taken_by_another_instance__served_not_stored(user_client, make_entry):
+    make_entry("timeout", 30)
+
+    with mock.patch("configurations.cache.add_value", return_value=False):
+        response = user_client.get(RESOLVED)
+
+    assert response.json() == {"timeout": 30}
+    assert resolved.cache.get_many([resolved.document_key("billing", "production", clear=False)]) == {}
 
 
 def test_resolved__clear_document_with_secrets__sealed_in_cache(editor_client, make_entry):
