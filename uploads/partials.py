@@ -18,7 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
-from core.errors import ApplicationError, ConflictError
+from core.errors import ConflictError
 
 PARTIAL_DIR = "uploads-partial"
 READ_SIZE = 1024 * 1024
@@ -32,12 +32,6 @@ class UploadLockedError(ConflictError):
 
     def __init__(self) -> None:
         super().__init__("Another request is writing to this upload; retry after it ends (HEAD for the offset).")
-
-
-class InsufficientStorageError(ApplicationError):
-    status_code = 507
-    code = "insufficient_storage"
-    title = "Insufficient storage"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from django.utils.http import http_date
 
 from accounts.models import User
 from audit.services import record
-from core.errors import ConflictError, GoneError, NotFoundError, PayloadTooLargeError
+from core.errors import ConflictError, GoneError, InsufficientStorageError, NotFoundError, PayloadTooLargeError
 from downloads import services as file_services
 from uploads import partials
 from uploads.models import Upload
@@ -141,7 +141,7 @@ def _write_body(
             _checkpoint(upload.pk, offset + appended.received)
         else:
             partials.truncate(upload.pk, offset)
-        raise partials.InsufficientStorageError("The storage is full; the upload keeps the bytes stored so far.")
+        raise InsufficientStorageError("The storage is full; the upload keeps the bytes stored so far.")
     if appended.received > remaining:
         partials.truncate(upload.pk, offset)
         raise _past_length(upload)

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from core.errors import PayloadTooLargeError
+from core.errors import InsufficientStorageError, PayloadTooLargeError
 from downloads.models import File
 from tests.uploads.factories import checksum_header, make_upload
 from uploads import partials
@@ -233,7 +233,7 @@ def test_upload_append__disk_full__507_keeps_the_bytes_stored_whole(user, monkey
     monkeypatch.setattr(partials, "READ_SIZE", 3)
     _disk_full_after(monkeypatch, writes=2)
 
-    with pytest.raises(partials.InsufficientStorageError):
+    with pytest.raises(InsufficientStorageError):
         upload_append(upload=upload, offset=2, read=io.BytesIO(b"cdefghijk").read, content_length=9)
 
     assert Upload.objects.get().offset == 8
@@ -246,7 +246,7 @@ def test_upload_append__disk_full_with_checksum__507_chunk_discarded(user, monke
     _disk_full_after(monkeypatch, writes=1)
     checksum = parse_checksum(checksum_header("sha256", b"cdefgh"))
 
-    with pytest.raises(partials.InsufficientStorageError):
+    with pytest.raises(InsufficientStorageError):
         upload_append(upload=upload, offset=2, read=io.BytesIO(b"cdefgh").read, content_length=6, checksum=checksum)
 
     assert Upload.objects.get().offset == 2
