@@ -1,14 +1,18 @@
 """Cross-cutting HTTP behaviour: request ids, the request log line, CSP, problem+json for every error."""
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from collections.abc import Callable
 
+import redis
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django_redis.exceptions import ConnectionInterrupted
+from psycopg_pool import PoolTimeout
 
 from core.net import client_ip
 from core.problems import PROBLEM_CONTENT_TYPE, default_code, is_api_path, problem_response
@@ -94,13 +98,16 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
-_DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
-try:  # the pool raises its own timeout when the database is unreachable
-    from psycopg_pool import PoolTimeout
-
-    _DEPENDENCY_ERRORS += (PoolTimeout,)
-except ImportError:  # pragma: no cover - psycopg is a runtime dependency
-    pass
+# A dependency that is down is a 503 the client may retry, not a 500: the database (and its pool's own
+# timeout), and Redis (django-redis wraps its connection errors in ConnectionInterrupted).
+_DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    ConnectionInterrupted,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
 
 
 class ProblemDetailsMiddleware:
@@ -139,6 +146,9 @@ class ProblemDetailsMiddleware:
             return problem_response(
                 request, 503, detail="A backing service is unavailable; retry shortly.", headers={"Retry-After": "5"}
             )
+        if isinstance(exception, OSError) and exception.errno in (errno.ENOSPC, errno.EDQUOT):
+            error_logger.error("storage full on %s %s", request.method, _route(request))
+            return problem_response(request, 507, detail="The server has no room to store this; retry later.")
         error_logger.exception("unhandled error on %s %s", request.method, _route(request))
         response = problem_response(request, 500, detail="An unexpected error occurred; quote the request id.")
         response._has_been_logged = True  # type: ignore[attr-defined]  # just above, with the traceback

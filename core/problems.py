@@ -28,6 +28,7 @@ _DEFAULT_CODES = {
     429: "throttled",
     500: "server_error",
     503: "service_unavailable",
+    507: "insufficient_storage",
 }
 
 

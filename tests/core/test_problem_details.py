@@ -149,6 +149,24 @@ def test_api__database_unreachable__returns_503_problem_with_retry_after(core_cl
 
 
 @core_urls
+@pytest.mark.parametrize("failure", ["redis-down", "redis-timeout", "pool-timeout"])
+def test_api__cache_or_pool_unreachable__returns_503_problem(core_client, failure):
+    response = core_client.get(f"/api/v1/failing/{failure}/", off_contract=True)
+
+    _problem(response, 503, "service_unavailable")
+    assert response["Retry-After"]
+    assert "10.0.0.6" not in response.content.decode()
+
+
+@core_urls
+def test_api__disk_full__returns_507_problem(core_client):
+    response = core_client.get("/api/v1/failing/disk-full/", off_contract=True)
+
+    _problem(response, 507, "insufficient_storage")
+    assert "/srv/media" not in response.content.decode()
+
+
+@core_urls
 @pytest.mark.parametrize("debug", [False, True])
 def test_page__unhandled_exception__shows_no_traceback_even_with_debug(client, settings, debug):
     settings.DEBUG = debug

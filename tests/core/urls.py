@@ -1,11 +1,15 @@
 """A test-only URLconf: tiny DRF views that exercise the cross-cutting error handling under /api/."""
+import errno
 import logging
 
+import redis
 from django.db import OperationalError
 from django.http import HttpResponse
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
+from django_redis.exceptions import ConnectionInterrupted
 from drf_spectacular.utils import extend_schema
+from psycopg_pool import PoolTimeout
 from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -91,6 +95,24 @@ class LeakyView(APIView):
         raise RuntimeError(f"credentials rejected: {dict(request.data)}")
 
 
+class FailingDependencyView(APIView):
+    """Raises what the `failure` path segment names, as a dependency would."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    throttle_classes: list = []
+    failures = {
+        "redis-down": lambda: ConnectionInterrupted(connection=None),
+        "redis-timeout": lambda: redis.exceptions.TimeoutError("Timeout reading from 10.0.0.6:6379"),
+        "pool-timeout": lambda: PoolTimeout("couldn't get a connection after 5.00 sec"),
+        "disk-full": lambda: OSError(errno.ENOSPC, "No space left on device", "/srv/media/blob"),
+    }
+
+    @extend_schema(responses={200: CoreEchoOutputSerializer})
+    def get(self, request, failure: str):
+        raise self.failures[failure]()
+
+
 def plain_boom(request):
     raise RuntimeError("internal detail of a page")
 
@@ -106,6 +128,7 @@ api_patterns = [
     path("boom/", BoomView.as_view(), name="boom"),
     path("database-down/", DatabaseDownView.as_view(), name="database-down"),
     path("leaky/", LeakyView.as_view(), name="leaky"),
+    path("failing/<str:failure>/", FailingDependencyView.as_view(), name="failing"),
 ]
 urlpatterns = [
     path("api/v1/", include((api_patterns, "v1"), namespace="v1")),
