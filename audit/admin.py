@@ -24,7 +24,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("id", "timestamp", "action", "actor_type", "actor", "target_type", "target_id", "ip")
+    list_display = ("id", "seq", "timestamp", "action", "actor_type", "actor", "target_type", "target_id", "ip")
     list_filter = ("actor_type", "action", "target_type", "timestamp")
     search_fields = ("=actor", "action", "=target_id", "=request_id")
     show_full_result_count = False  # COUNT(*) over millions of rows on every page is what makes admins slow
@@ -32,4 +32,4 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditCheckpoint)
 class AuditCheckpointAdmin(ReadOnlyAdmin):
-    list_display = ("last_event_id", "before", "pruned_count", "created_at")
+    list_display = ("last_seq", "before", "pruned_count", "created_at")

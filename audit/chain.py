@@ -1,11 +1,11 @@
 """The hash chain: canonical serialization of an event, its SHA-256, and normalization of stored values.
 
 hash = SHA-256 (hex) of the UTF-8 text PostgreSQL prints for
-    jsonb_build_array(id, timestamp as "YYYY-MM-DDTHH:MM:SS.ffffffZ" in UTC, actor, actor_type, action,
+    jsonb_build_array(id, seq, timestamp as "YYYY-MM-DDTHH:MM:SS.ffffffZ" in UTC, actor, actor_type, action,
                       target_type, target_id, host(ip), user_agent, request_id, changes, metadata, prev_hash)
 i.e. a JSON array in jsonb's output form (object keys shortest first then bytewise, ", " and ": "
 separators, numbers as numeric prints them). On PostgreSQL the database computes it (`HASH_SQL`), when the
-event is inserted and when the chain is verified, so both sides agree by construction and a million events
+event is sealed and when the chain is verified, so both sides agree by construction and a million events
 verify in seconds without leaving the server. `canonical_text` is the same serialization in Python, used
 on SQLite and by tests; `normalize_json` makes values round-trip stable before they are stored.
 Hand-written: the chain format is ours; no library defines it.
@@ -26,6 +26,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 GENESIS_HASH = ""
 HASHED_FIELDS = (
     "id",
+    "seq",
     "timestamp",
     "actor",
     "actor_type",
@@ -39,12 +40,26 @@ HASHED_FIELDS = (
     "metadata",
     "prev_hash",
 )
-_TIMESTAMP_SQL = """to_char(timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
-CANONICAL_SQL = (
-    f"jsonb_build_array(id, {_TIMESTAMP_SQL}, actor, actor_type, action, target_type, target_id, host(ip), "
-    "user_agent, request_id, changes, metadata, prev_hash)::text"
-)
-HASH_SQL = f"encode(sha256(convert_to({CANONICAL_SQL}, 'UTF8')), 'hex')"
+
+_TIMESTAMP_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+
+def canonical_sql(row: str = "", seq: str = "seq", prev_hash: str = "prev_hash") -> str:
+    """CANONICAL_SQL over the columns of `row` (a table alias, or none), with seq and prev_hash expressions."""
+    c = f"{row}." if row else ""
+    return (
+        f"jsonb_build_array({c}id, {seq}, to_char({c}timestamp AT TIME ZONE 'UTC', '{_TIMESTAMP_FORMAT}'), "
+        f"{c}actor, {c}actor_type, {c}action, {c}target_type, {c}target_id, host({c}ip), {c}user_agent, "
+        f"{c}request_id, {c}changes, {c}metadata, {prev_hash})::text"
+    )
+
+
+def hash_sql(row: str = "", seq: str = "seq", prev_hash: str = "prev_hash") -> str:
+    return f"encode(sha256(convert_to({canonical_sql(row, seq, prev_hash)}, 'UTF8')), 'hex')"
+
+
+CANONICAL_SQL = canonical_sql()
+HASH_SQL = hash_sql()
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -111,9 +126,9 @@ def _json(value: Any) -> str:
 def canonical_text(fields: Mapping[str, Any]) -> str:
     """What PostgreSQL's CANONICAL_SQL prints for an event with these (normalized) field values."""
     values = [fields[name] for name in HASHED_FIELDS]
-    if isinstance(values[1], dt.datetime):
-        values[1] = format_timestamp(values[1])
-    values[7] = normalize_ip(values[7])
+    if isinstance(values[2], dt.datetime):
+        values[2] = format_timestamp(values[2])
+    values[8] = normalize_ip(values[8])
     return _json(values)
 
 

@@ -1,8 +1,12 @@
-"""The tamper-evident trail: events chained by SHA-256, a chain head to serialize appends, checkpoints of prunes.
+"""The tamper-evident trail: events chained by SHA-256, a chain head to serialize sealing, checkpoints of prunes.
 
-Events are written only by `audit.services.record` (which assigns the next id and hash under the chain-head
-lock) and removed only by `audit.services.events_prune`. Through the ORM an existing event or checkpoint can be
-neither saved nor deleted; on PostgreSQL a trigger (migration 0002) also refuses UPDATE and DELETE in SQL.
+An event is inserted by `audit.services.record` inside the caller's transaction (so it commits or rolls back
+with the change) and sealed right after that commit by `audit.services.events_seal`: under the chain-head
+lock it gets the next `seq` (gap-free: only committed events are sealed), `prev_hash` and `hash`. Sealing
+after the commit keeps the chain-head lock out of the callers' transactions, so it can never deadlock with
+their row locks. Events are removed only by `audit.services.events_prune`. Through the ORM an existing event
+or checkpoint can be neither saved nor deleted; on PostgreSQL a trigger (migration 0002) refuses UPDATE and
+DELETE in SQL, except the one-time seal of an unsealed event and the prune.
 """
 from __future__ import annotations
 
@@ -49,8 +53,8 @@ class ImmutableModel(models.Model):
 class AuditEvent(ImmutableModel):
     """One entry of the trail. `hash` = SHA-256 of the canonical serialization (audit.chain) incl. prev_hash."""
 
-    # Assigned by record() as the chain head's last id + 1 (gap-free, in chain order), never by a sequence.
     id = models.BigAutoField(primary_key=True)
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, help_text="Position in the chain (sealed).")
     timestamp = models.DateTimeField()
     actor = models.CharField(max_length=64, blank=True, default="")
     actor_type = models.CharField(max_length=16, choices=ActorType.choices)
@@ -62,8 +66,8 @@ class AuditEvent(ImmutableModel):
     request_id = models.CharField(max_length=128, blank=True, default="")
     changes = models.JSONField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)
+    hash = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -85,27 +89,27 @@ class AuditEvent(ImmutableModel):
 
 
 class AuditChainHead(models.Model):
-    """The single row locked (SELECT ... FOR UPDATE) by every append: the last event's id and hash."""
+    """The single row locked (SELECT ... FOR UPDATE) by every seal: the last sealed event's seq and hash."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    last_id = models.BigIntegerField(default=0)
+    last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
-        return f"chain head #{self.last_id}"
+        return f"chain head at seq {self.last_seq}"
 
 
 class AuditCheckpoint(ImmutableModel):
-    """Left by a prune: the chain continues after `last_event_id` from `last_hash`."""
+    """Left by a prune: the chain continues after `last_seq` from `last_hash`."""
 
     created_at = models.DateTimeField()
     before = models.DateTimeField()
-    last_event_id = models.BigIntegerField()
+    last_seq = models.BigIntegerField()
     last_hash = models.CharField(max_length=64)
     pruned_count = models.BigIntegerField()
 
     class Meta:
-        ordering = ["-last_event_id"]
+        ordering = ["-last_seq"]
 
     def __str__(self) -> str:
-        return f"checkpoint after #{self.last_event_id}"
+        return f"checkpoint after seq {self.last_seq}"

@@ -16,6 +16,7 @@ class AuditEventOutputSerializer(serializers.ModelSerializer):
         model = AuditEvent
         fields = [
             "id",
+            "seq",
             "timestamp",
             "actor",
             "actor_type",

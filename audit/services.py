@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -11,7 +10,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from audit.chain import HASH_SQL, HASHED_FIELDS, compute_hash, normalize_ip, normalize_json
+from audit.chain import HASHED_FIELDS, compute_hash, hash_sql, normalize_ip, normalize_json
 from audit.context import current_request
 from audit.models import ActorType, AuditChainHead, AuditCheckpoint, AuditEvent
 from audit.redaction import MASK, scrub_text, scrub_text_deep, strip_secrets
@@ -50,12 +49,13 @@ def _client_info(request: Any) -> tuple[str | None, str]:
 
 
 def _lock_head() -> AuditChainHead:
-    """The chain head, locked until the caller's transaction ends: appends are serialized here."""
+    """The chain head, locked until the current transaction ends: seals (and prunes) are serialized here."""
     head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
-        last = AuditEvent.objects.order_by("-id").values("id", "hash").first() or {"id": 0, "hash": ""}
+        last = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values("seq", "hash").first()
+        last = last or {"seq": 0, "hash": ""}
         AuditChainHead.objects.bulk_create(
-            [AuditChainHead(pk=1, last_id=last["id"], last_hash=last["hash"])], ignore_conflicts=True
+            [AuditChainHead(pk=1, last_seq=last["seq"], last_hash=last["hash"])], ignore_conflicts=True
         )
         head = AuditChainHead.objects.select_for_update().get(pk=1)
     return head
@@ -87,9 +87,11 @@ def record(
     defaults to the request being served (audit.middleware). The ip comes from core.net.client_ip.
     Secrets are stripped from `changes` and `metadata` (audit.redaction) before anything is stored.
 
-    Runs inside the caller's transaction: the chain head stays locked until it commits (so call it as
-    late as possible in a transaction, after any slow work), and a rollback takes the event with it,
-    leaving no hole (ids are the head's last id + 1, not a sequence).
+    Runs inside the caller's transaction: the event commits or rolls back with the change. It is chained
+    (sealed: seq, prev_hash, hash) right after that commit, under the chain-head lock, so a rolled-back
+    event never takes a place in the chain and the lock never meets the caller's row locks (no deadlock).
+    Outside any transaction the event is sealed at once. The returned event's `id` is set; inside a
+    transaction its `seq`/`hash` are known only after the commit.
     """
     return _append(
         action,
@@ -149,6 +151,7 @@ def _append(
     ip, user_agent = _client_info(request)
     request_id = (getattr(request, "request_id", None) or current_request_id() or "")[:128]
     event = AuditEvent(
+        timestamp=timezone.now(),
         actor=actor_id,
         actor_type=actor_type,
         action=action,
@@ -160,82 +163,89 @@ def _append(
         changes=changes,
         metadata=metadata,
     )
-    with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql":
-            _append_postgresql(event)
-        else:
-            _append_locally(event)
+    event.save(force_insert=True)  # unsealed, in the caller's transaction: it commits or rolls back with it
+    if connection.in_atomic_block:
+        if not any(callback is events_seal for _, callback, _ in connection.run_on_commit):
+            transaction.on_commit(events_seal, robust=True)  # robust: a failed seal is retried by the next one
+    else:
+        events_seal()
+        event.refresh_from_db(fields=["seq", "prev_hash", "hash"])
     return event
 
 
-def _append_locally(event: AuditEvent) -> None:
-    head = _lock_head()
-    event.id, event.prev_hash = head.last_id + 1, head.last_hash
-    event.timestamp = timezone.now()  # taken under the lock, so timestamps follow the chain order
-    event.hash = compute_hash(vars(event))
-    event.save(force_insert=True)
-    AuditChainHead.objects.filter(pk=1).update(last_id=event.id, last_hash=event.hash)
-
-
-# One round trip: lock the head, insert the next event hashed by the database itself (audit.chain.HASH_SQL,
-# exactly as audit_verify recomputes it), move the head. The lock is held until the caller's commit, so the
-# fewer round trips after taking it, the less other writers wait.
-_PG_APPEND = f"""
-WITH head AS (SELECT last_id, last_hash FROM audit_auditchainhead WHERE id = 1 FOR UPDATE),
-event AS (
-    SELECT head.last_id + 1 AS id, clock_timestamp() AS timestamp, %s::text AS actor, %s::text AS actor_type,
-           %s::text AS action, %s::text AS target_type, %s::text AS target_id, %s::inet AS ip,
-           %s::text AS user_agent, %s::text AS request_id, %s::jsonb AS changes, %s::jsonb AS metadata,
-           head.last_hash AS prev_hash
-    FROM head
-),
-inserted AS (
-    INSERT INTO audit_auditevent ({', '.join(HASHED_FIELDS)}, hash) SELECT *, {HASH_SQL} FROM event
-    RETURNING id, timestamp, prev_hash, hash
-),
-moved AS (
-    UPDATE audit_auditchainhead SET last_id = inserted.id, last_hash = inserted.hash FROM inserted
-    WHERE audit_auditchainhead.id = 1
-)
-SELECT id, timestamp, prev_hash, hash FROM inserted
+_SEAL_BATCH = 500
+# The database hashes the event it seals (audit.chain.hash_sql), exactly as audit_verify recomputes it.
+_PG_SEAL = f"""
+UPDATE audit_auditevent SET seq = sealed.seq, prev_hash = sealed.prev_hash,
+    hash = {hash_sql("audit_auditevent", "sealed.seq", "sealed.prev_hash")}
+FROM (SELECT %s::bigint AS seq, %s::text AS prev_hash) AS sealed
+WHERE audit_auditevent.id = %s AND audit_auditevent.hash IS NULL
+RETURNING audit_auditevent.hash
 """  # noqa: S608 - constant SQL, values are parameters
 
 
-def _append_postgresql(event: AuditEvent) -> None:
-    values = [getattr(event, name) for name in HASHED_FIELDS[2:12]]
-    for index in (8, 9):  # changes, metadata
-        values[index] = json.dumps(values[index], ensure_ascii=False) if values[index] is not None else None
+def _seal_one(event_id: int, seq: int, prev_hash: str) -> str:
     with connection.cursor() as cursor:
-        cursor.execute(_PG_APPEND, values)
-        row = cursor.fetchone()
-        if row is None:  # no chain head yet (fresh or flushed database): create it, then append
-            _lock_head()
-            cursor.execute(_PG_APPEND, values)
-            row = cursor.fetchone()
-    event.id, event.timestamp, event.prev_hash, event.hash = row
-    event._state.adding, event._state.db = False, connection.alias
+        if connection.vendor == "postgresql":
+            cursor.execute(_PG_SEAL, [seq, prev_hash, event_id])
+            return cursor.fetchone()[0]
+        fields = AuditEvent.objects.filter(pk=event_id).values(*HASHED_FIELDS).get()
+        fields.update(seq=seq, prev_hash=prev_hash)
+        digest = compute_hash(fields)
+        cursor.execute(
+            "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s AND hash IS NULL",
+            [seq, prev_hash, digest, event_id],
+        )
+        return digest
+
+
+def events_seal() -> int:
+    """Chain every committed, unsealed event (oldest id first) under the chain-head lock; returns how many.
+
+    Runs right after the commit of every transaction that recorded (on_commit) in a short transaction of its
+    own that takes no other lock; audit_verify runs it first too, so an event whose process died between
+    its commit and its seal is sealed late rather than never.
+    """
+    sealed = 0
+    with transaction.atomic():
+        head = _lock_head()
+        seq, last_hash = head.last_seq, head.last_hash
+        while True:
+            pending = list(
+                AuditEvent.objects.filter(hash__isnull=True).order_by("id").values_list("id", flat=True)[:_SEAL_BATCH]
+            )
+            for event_id in pending:
+                seq += 1
+                last_hash = _seal_one(event_id, seq, last_hash)
+            sealed += len(pending)
+            if len(pending) < _SEAL_BATCH:
+                break
+        if sealed:
+            AuditChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=last_hash)
+    return sealed
 
 
 @transaction.atomic
 def events_prune(*, before: dt.datetime) -> AuditCheckpoint | None:
-    """Delete the events older than `before`, leaving a checkpoint (and an `audit.pruned` event) from
+    """Delete the sealed events older than `before`, leaving a checkpoint (and an `audit.pruned` event) from
     which the rest of the chain still verifies. Returns None when there was nothing to prune."""
     _lock_head()
-    last = AuditEvent.objects.filter(timestamp__lt=before).order_by("-id").values("id", "hash").first()
+    old = AuditEvent.objects.filter(timestamp__lt=before, seq__isnull=False)
+    last = old.order_by("-seq").values("seq", "hash").first()
     if last is None:
         return None
-    pruned = AuditEvent.objects.filter(id__lte=last["id"]).count()
+    pruned = AuditEvent.objects.filter(seq__lte=last["seq"]).count()
     checkpoint = AuditCheckpoint.objects.create(
-        created_at=timezone.now(), before=before, last_event_id=last["id"], last_hash=last["hash"], pruned_count=pruned
+        created_at=timezone.now(), before=before, last_seq=last["seq"], last_hash=last["hash"], pruned_count=pruned
     )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT set_config(%s, 'on', true)", [PRUNE_GUC])
-        cursor.execute("DELETE FROM audit_auditevent WHERE id <= %s", [last["id"]])
+        cursor.execute("DELETE FROM audit_auditevent WHERE seq <= %s", [last["seq"]])
         if connection.vendor == "postgresql":
             cursor.execute("SELECT set_config(%s, 'off', true)", [PRUNE_GUC])
     record(
         "audit.pruned",
-        metadata={"before": before, "last_event_id": last["id"], "last_hash": last["hash"], "pruned": pruned},
+        metadata={"before": before, "last_seq": last["seq"], "last_hash": last["hash"], "pruned": pruned},
     )
     return checkpoint

@@ -1,7 +1,8 @@
 """PostgreSQL: a trigger refuses UPDATE and DELETE of audit events and checkpoints.
 
-The only exception is audit.services.events_prune, which sets the transaction-local setting
-`audit.pruning` to 'on' around its DELETE of events. (TRUNCATE, a table owner's privilege, is not a row
+The exceptions: the one-time seal of an unsealed event (audit.services.events_seal sets seq, prev_hash and
+hash where hash is NULL, every other column unchanged), and audit.services.events_prune, which sets the
+transaction-local setting `audit.pruning` to 'on' around its DELETE of events. (TRUNCATE, a table owner's privilege, is not a row
 operation; a database owner can always drop the trigger: the hash chain is what detects that.)
 """
 from django.db import migrations
@@ -12,6 +13,15 @@ BEGIN
     IF TG_OP = 'DELETE' AND TG_TABLE_NAME = 'audit_auditevent'
        AND current_setting('audit.pruning', true) = 'on' THEN
         RETURN OLD;
+    END IF;
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'audit_auditevent' AND OLD.hash IS NULL AND OLD.seq IS NULL
+       AND NEW.hash IS NOT NULL AND NEW.seq IS NOT NULL
+       AND (NEW.id, NEW.timestamp, NEW.actor, NEW.actor_type, NEW.action, NEW.target_type, NEW.target_id, NEW.ip,
+            NEW.user_agent, NEW.request_id, NEW.changes, NEW.metadata)
+           IS NOT DISTINCT FROM
+           (OLD.id, OLD.timestamp, OLD.actor, OLD.actor_type, OLD.action, OLD.target_type, OLD.target_id, OLD.ip,
+            OLD.user_agent, OLD.request_id, OLD.changes, OLD.metadata) THEN
+        RETURN NEW;
     END IF;
     RAISE EXCEPTION 'audit trail is append-only: % on % refused', TG_OP, TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege';

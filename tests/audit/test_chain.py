@@ -26,7 +26,8 @@ def test_normalize_ip__invalid_or_empty__none():
 
 
 def _fields(**overrides):
-    fields = {"id": 1, "timestamp": dt.datetime(2026, 1, 1, tzinfo=dt.UTC), "actor": "", "actor_type": "system",
+    fields = {"id": 1, "seq": 1, "timestamp": dt.datetime(2026, 1, 1, tzinfo=dt.UTC), "actor": "",
+              "actor_type": "system",
               "action": "a.b", "target_type": "", "target_id": "", "ip": None, "user_agent": "", "request_id": "",
               "changes": None, "metadata": {}, "prev_hash": ""}
     return {**fields, **overrides}

@@ -5,7 +5,6 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from audit.services import record
 from tests.audit.factories import make_events
 from tests.audit.test_verification import tamper
 
@@ -75,7 +74,7 @@ def test_audit_export__bad_date__usage_error(run_command):
 
 def test_audit_prune__old_events__pruned_and_verify_still_passes(run_command):
     make_events(3)
-    cutoff = record("test.cutoff.reached").timestamp
+    cutoff = make_events(1, "test.cutoff.reached")[0].timestamp
     make_events(2)
 
     code, out, _ = run_command("audit_prune", "--before", cutoff.isoformat())

@@ -1,4 +1,4 @@
-"""Must-show: 20 threads appending at once on PostgreSQL leave one linear, gap-free chain."""
+"""Must-show: 20 threads appending at once on PostgreSQL leave one linear, gap-free chain (sealed on commit)."""
 import itertools
 import threading
 
@@ -49,9 +49,9 @@ def test_record__20_parallel_threads__chain_verifies_without_gaps_or_forks(run_c
     close_old_connections()
 
     assert errors == []
-    events = list(AuditEvent.objects.order_by("id").values_list("id", "prev_hash", "hash", "action"))
+    events = list(AuditEvent.objects.order_by("seq").values_list("seq", "prev_hash", "hash", "action"))
     assert len(events) == THREADS * EVENTS_PER_THREAD
-    assert [row[0] for row in events] == list(range(1, len(events) + 1))  # gap-free
+    assert [row[0] for row in events] == list(range(1, len(events) + 1))  # all sealed, gap-free
     assert all(row[1] == prev[2] for prev, row in itertools.pairwise(events))  # linear: no fork
     assert not any(row[3] == "test.concurrent.rolled_back" for row in events)
     assert chain_verify().ok

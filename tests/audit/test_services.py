@@ -7,6 +7,7 @@ from audit.context import serving
 from audit.models import ActorType, AuditChainHead, AuditEvent
 from audit.services import record
 from tests.accounts.factories import UserFactory
+from tests.audit.factories import sealed
 
 pytestmark = pytest.mark.django_db
 
@@ -17,15 +18,22 @@ class FakeApiKey:
 
 
 def test_record__user_actor__stores_type_id_and_chains_hash(user):
-    first = record("test.first.done", actor=user)
-    second = record("test.second.done", actor=user, target=user)
+    first, stored = sealed(record("test.first.done", actor=user), record("test.second.done", actor=user, target=user))
 
-    stored = AuditEvent.objects.get(pk=second.pk)
     assert (stored.actor_type, stored.actor) == (ActorType.USER, str(user.pk))
     assert (stored.target_type, stored.target_id) == ("accounts.user", str(user.pk))
     assert stored.prev_hash == first.hash
     assert stored.hash == compute_hash(vars(stored))
-    assert stored.id == first.id + 1
+    assert stored.seq == first.seq + 1
+
+
+def test_record__inside_transaction__unsealed_until_commit(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        event = record("test.event.recorded")
+        assert (event.seq, event.hash) == (None, None)
+
+    event.refresh_from_db()
+    assert event.seq is not None and event.hash == compute_hash(vars(event))
 
 
 def test_record__api_key_on_request_auth__is_the_actor(rf, user):
@@ -76,11 +84,12 @@ def test_record__rolled_back_transaction__leaves_no_hole():
     with pytest.raises(RuntimeError), transaction.atomic():
         record("test.rolled.back")
         raise RuntimeError
-    second = record("test.kept.two")
+    first, second = sealed(first, record("test.kept.two"))
 
-    assert second.id == first.id + 1
+    assert second.seq == first.seq + 1
     assert second.prev_hash == first.hash
     assert AuditChainHead.objects.get().last_hash == second.hash
+    assert not AuditEvent.objects.filter(action="test.rolled.back").exists()
 
 
 def test_record__bad_action__raises_value_error():

@@ -4,7 +4,7 @@ from django.db import connection
 from audit.models import AuditChainHead, AuditEvent
 from audit.services import events_prune, record
 from audit.verification import chain_verify
-from tests.audit.factories import make_events
+from tests.audit.factories import make_events, sealed
 
 pytestmark = pytest.mark.django_db
 
@@ -61,23 +61,33 @@ def test_chain_verify__deleted_middle_event__names_the_event_after_the_gap():
     assert (result.bad_event_id, "missing" in result.reason) == (events[2].id, True)
 
 
+def test_chain_verify__pending_events__sealed_first():
+    record("test.event.recorded")  # unsealed: its transaction (the test's) has not committed
+
+    result = chain_verify()
+
+    assert result.ok and result.checked == 1
+
+
 def test_chain_verify__truncated_tail__detected_through_the_head():
     events = make_events(4)
     tamper("DELETE FROM audit_auditevent WHERE id = %s", [events[-1].id])
 
     result = chain_verify()
 
-    assert (result.ok, result.bad_event_id) == (False, events[-1].id)
+    assert (result.ok, result.bad_event_id) == (False, None)
+    assert f"seq {events[-1].seq}" in result.reason
 
 
 def test_events_prune__remaining_chain_still_verifies():
     old = make_events(5)
-    cutoff = record("test.cutoff.reached").timestamp
+    cutoff = make_events(1, "test.cutoff.reached")[0].timestamp
     kept = make_events(3)
 
     checkpoint = events_prune(before=cutoff)
+    sealed()
 
-    assert (checkpoint.last_event_id, checkpoint.last_hash) == (old[-1].id, old[-1].hash)
+    assert (checkpoint.last_seq, checkpoint.last_hash) == (old[-1].seq, old[-1].hash)
     assert not AuditEvent.objects.filter(id__lte=old[-1].id).exists()
     assert AuditEvent.objects.filter(id__in=[e.id for e in kept]).count() == 3
     pruned = AuditEvent.objects.get(action="audit.pruned")
@@ -92,15 +102,15 @@ def test_events_prune__nothing_older__returns_none():
 
 def test_events_prune__event_reinserted_before_checkpoint__detected():
     old = make_events(3)
-    cutoff = record("test.cutoff.reached").timestamp
+    cutoff = make_events(1, "test.cutoff.reached")[0].timestamp
     events_prune(before=cutoff)
     row = {f: getattr(old[0], f) for f in ("timestamp", "actor_type", "action", "prev_hash", "hash")}
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO audit_auditevent (id, timestamp, actor, actor_type, action, target_type, target_id, "
+            "INSERT INTO audit_auditevent (id, seq, timestamp, actor, actor_type, action, target_type, target_id, "
             "user_agent, request_id, metadata, prev_hash, hash) "
-            "VALUES (%s, %s, '', %s, %s, '', '', '', '', '{}', %s, %s)",
-            [old[0].id, row["timestamp"], row["actor_type"], row["action"], "x", row["hash"]],
+            "VALUES (%s, %s, %s, '', %s, %s, '', '', '', '', '{}', %s, %s)",
+            [old[0].id, old[0].seq, row["timestamp"], row["actor_type"], row["action"], "x", row["hash"]],
         )
 
     assert chain_verify().bad_event_id == old[0].id
@@ -110,9 +120,9 @@ def test_chain_verify__head_missing_but_events_kept__head_rebuilt_from_last_even
     events = make_events(2)
     AuditChainHead.objects.all().delete()
 
-    nxt = record("test.after.rebuild")
+    nxt = make_events(1, "test.after.rebuild")[0]
 
-    assert (nxt.id, nxt.prev_hash) == (events[-1].id + 1, events[-1].hash)
+    assert (nxt.seq, nxt.prev_hash) == (events[-1].seq + 1, events[-1].hash)
     assert chain_verify().ok
 
 

@@ -19,6 +19,6 @@ class Command(BaseCommand):
             self.stdout.write("nothing to prune")
             return
         self.stdout.write(
-            f"pruned {checkpoint.pruned_count:,} events up to #{checkpoint.last_event_id}; "
+            f"pruned {checkpoint.pruned_count:,} events up to seq {checkpoint.last_seq}; "
             f"the chain continues from checkpoint hash {checkpoint.last_hash}"
         )

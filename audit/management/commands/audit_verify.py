@@ -23,8 +23,9 @@ class Command(BaseCommand):
 
             result = chain_verify(batch_size=max(batch_size, 1), progress=progress)
         if not result.ok:
+            where = f"event {result.bad_event_id}" if result.bad_event_id is not None else "the end"
             raise CommandError(
-                f"audit chain broken at event {result.bad_event_id}: {result.reason} "
+                f"audit chain broken at {where}: {result.reason} "
                 f"({result.checked:,} events verified before it)",
                 returncode=1,
             )
