@@ -3,8 +3,9 @@
 Runs in a throw-away database (`bench_audit_<pid>`, created and dropped here) on the server of
 BENCH_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres. A worker process
 (`python -m bench.bench_audit --worker`, so Django's settings point at that database) measures:
-1. `audit.services.record()` per event (own transaction each: chain-head lock, hash, insert, head update)
-   against a plain INSERT of the same row into a copy of the table (same columns and indexes, no trigger);
+1. `audit.services.record()` per event, each in its own transaction: the insert, the commit, then the seal
+   (chain-head lock, hash computed by the server, head update, commit), against a plain INSERT of the same
+   row into a copy of the table (same columns and indexes, no trigger) in its own transaction;
 2. 1,000,000 chained events generated in Python (real hashes) and loaded with COPY, then the
    `audit_verify` command timed over all of them (target < 60 s);
 3. the first page of the events API's query (newest first, 51 rows) at that size, unfiltered and filtered.
@@ -81,7 +82,7 @@ def run() -> list[Result]:
 def _results(f: dict) -> list[Result]:
     millions = f["events"] / 1e6
     return [
-        Result("audit: record() one event (own transaction)", f["record_us"], "µs", f["plain_us"], ">= 1 (cost)",
+        Result("audit: record() + seal, one event (own transaction)", f["record_us"], "µs", f["plain_us"], "cost",
                "reference: plain INSERT of the same row, same indexes"),
         Result(f"audit: audit_verify over {f['events']:,} events", f["verify_s"], "s", None, "< 60 s",
                f"{f['events'] / f['verify_s']:,.0f} events/s; {millions:.1f} M generated+COPY in {f['load_s']:.0f} s"),
@@ -99,7 +100,7 @@ _ACTIONS = [
     "config.entry.created", "config.resolved.read", "file.uploaded", "file.deleted", "download.completed",
     "model.accounts.user.updated", "model.configurations.entry.updated", "model.downloads.file.created",
 ]
-_COLUMNS = ("id", "timestamp", "actor", "actor_type", "action", "target_type", "target_id", "ip", "user_agent",
+_COLUMNS = ("id", "seq", "timestamp", "actor", "actor_type", "action", "target_type", "target_id", "ip", "user_agent",
             "request_id", "changes", "metadata", "prev_hash", "hash")
 
 
@@ -120,15 +121,15 @@ def _measure_record() -> tuple[float, float]:
     metadata = {"scope": "all", "sessions": 3}
     row = ["2026-01-01T00:00:00Z", "8d3c7a0e-1f7e-4b7e-9a51-4f0e1c2b3a4d", "user", "auth.logout", "accounts.user",
            "8d3c7a0e-1f7e-4b7e-9a51-4f0e1c2b3a4d", "203.0.113.9", "bench/1", "req-1", json.dumps(metadata)]
-    sql = ("INSERT INTO bench_plain (id, timestamp, actor, actor_type, action, target_type, target_id, ip, "
+    sql = ("INSERT INTO bench_plain (id, seq, timestamp, actor, actor_type, action, target_type, target_id, ip, "
            "user_agent, request_id, metadata, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-           "%s, %s)")
+           "%s, %s, %s)")
     counter = iter(range(1, 10**9))
 
     def plain() -> None:
         n = next(counter)
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, [n, *row, f"{n - 1:064x}", f"{n:064x}"])
+            cursor.execute(sql, [n, n, *row, f"{n - 1:064x}", f"{n:064x}"])
 
     def audited() -> None:
         with transaction.atomic():
@@ -158,7 +159,8 @@ def _generate(count: int) -> float:
             for n in range(1, count + 1):
                 user = users[n % len(users)]
                 fields = {
-                    "id": n, "timestamp": moment + dt.timedelta(seconds=n), "actor": user, "actor_type": "user",
+                    "id": n, "seq": n, "timestamp": moment + dt.timedelta(seconds=n), "actor": user,
+                    "actor_type": "user",
                     "action": _ACTIONS[n % len(_ACTIONS)], "target_type": "accounts.user", "target_id": user,
                     "ip": f"10.{n % 256}.{n // 256 % 256}.7", "user_agent": "Mozilla/5.0 (bench)",
                     "request_id": f"req-{n}", "changes": {"display_name": ["old", f"new {n}"]} if n % 3 else None,
@@ -170,7 +172,7 @@ def _generate(count: int) -> float:
                     for c in _COLUMNS
                 ])
         cursor.execute("ANALYZE audit_auditevent")
-    AuditChainHead.objects.create(pk=1, last_id=count, last_hash=prev)
+    AuditChainHead.objects.create(pk=1, last_seq=count, last_hash=prev)
     return time.perf_counter() - started
 
 
