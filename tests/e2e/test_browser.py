@@ -57,10 +57,10 @@ def _token(base_url: str, email: str) -> str:
     return response.json()["access"]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_admin_revokes_session__audit_shows_it__swagger_runs_authorized_request(browser, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM is only used before it starts.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+@pytest.fixture
+def actors(transactional_db):
+    """Staff and a victim, and the static files: made before the browser starts, because Playwright's sync
+    API runs an event loop in this thread and Django refuses the ORM inside it."""
     staff = _user("staff@example.com", role=Role.ADMIN, is_staff=True, is_superuser=True)
     victim = _user("victim@example.com", role=Role.VIEWER)
     # DEBUG is off, so whitenoise serves STATIC_ROOT; copying is enough (compressing would take a minute).
@@ -68,6 +68,12 @@ def test_admin_revokes_session__audit_shows_it__swagger_runs_authorized_request(
             "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}):
         call_command("collectstatic", "--noinput", verbosity=0)
     SHOTS.mkdir(parents=True, exist_ok=True)
+    return staff, victim
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_revokes_session__audit_shows_it__swagger_runs_authorized_request(actors, browser):
+    staff, victim = actors
 
     with gunicorn_server(workers=2) as base:
         victim_token = _token(base, victim.email)
