@@ -4,7 +4,7 @@ Set it on every model listed in audit.registry.TRACKED (`objects = AuditedQueryS
 `AuditedManager`). Choice made: bulk writes are *recorded*, not forbidden, so cleanup jobs keep working:
 - `update(**values)` records one `model.<app>.<model>.bulk_updated` event holding the ids of the rows it
   changed and the new values (masked/excluded as the registry says; expressions such as F() as text),
-  unless it only touches fields the registry excludes as bookkeeping (an environment's `revision`);
+  unless it only touches fields the registry excludes as bookkeeping (an entry's re-encrypted ciphertext);
 - `bulk_update(objs, fields)` records one `...updated` event per object with its field diff;
 - `bulk_create(objs)` records one `...created` event per object;
 - `delete()` needs nothing: Django sends post_delete for every row of a model with a receiver (it never

@@ -48,8 +48,7 @@ TRACKED: dict[str, Tracked] = {
     # Roles are groups: what a role may do is its permissions.
     "auth.group": Tracked(m2m=("permissions",)),
     "configurations.namespace": Tracked(),
-    # `revision` is bumped by every entry write: bookkeeping for the resolved cache, not a change.
-    "configurations.environment": Tracked(exclude=("revision", "updated_at")),
+    "configurations.environment": Tracked(exclude=("updated_at",)),
     "configurations.entry": Tracked(
         exclude=("value_encrypted", "updated_at"), mask_when={"value": _secret_entry}, public=("key",)
     ),
