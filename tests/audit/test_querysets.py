@@ -57,3 +57,12 @@ def test_bulk_create__records_created_per_object():
     AuditedQuerySet(model=Group).bulk_create([Group(name="a"), Group(name="b")])
 
     assert AuditEvent.objects.filter(action="model.auth.group.created").count() == 2
+
+
+def test_update__only_excluded_bookkeeping_fields__records_nothing():
+    from django.utils import timezone
+
+    account = UserFactory()
+
+    assert _users().filter(pk=account.pk).update(last_login=timezone.now()) == 1
+    assert not AuditEvent.objects.filter(action__endswith="bulk_updated").exists()
