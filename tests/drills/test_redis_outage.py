@@ -102,7 +102,9 @@ def test_redis_outage__revocation_holds__logout_never_500(server_user, outage):
 
     assert before.status_code == 204
     assert still_revoked.status_code == 401, "a session revoked before the outage works again without Redis"
-    assert refresh.status_code == 401
+    # No new token for a revoked session: refused as revoked (401) or, like every writing auth operation
+    # while the cache is unreachable, refused outright (503).
+    assert refresh.status_code in (401, 503) and refresh.headers["Content-Type"].startswith("application/problem")
     assert serving.status_code == 200
     # A logout during the outage either takes effect at once and for good, or is refused visibly
     # (503 problem+json, nothing changed): never a 500, never a revocation lost when Redis returns.
@@ -111,7 +113,7 @@ def test_redis_outage__revocation_holds__logout_never_500(server_user, outage):
     else:
         assert logout.status_code == 503 and logout.headers["Content-Type"].startswith("application/problem+json")
         assert logout.headers.get("Retry-After")
-    assert not outage.server_errors(allowed_503=("/auth/logout/",))
+    assert not outage.server_errors(allowed_503=("/auth/logout/", "/auth/token/refresh/"))
     print(f"\ndrill redis (revocation): a session revoked before the outage stays 401 (refresh too); a logout "
           f"during it answered {logout.status_code}; that token then {during.status_code}, after recovery "
           f"{after.status_code}")
