@@ -113,7 +113,7 @@ class BearerJWTScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
         definition = build_bearer_security_scheme_object(
-            header_name="HTTP_AUTHORIZATION", token_prefix="Bearer", bearer_format="JWT"  # noqa: S106 - a scheme name
+            header_name="HTTP_AUTHORIZATION", token_prefix="Bearer", bearer_format="JWT"  # noqa: S106  # nosec B106
         )
         definition["description"] = "`Authorization: Bearer <access JWT>` from the login or refresh endpoint."
         return definition
