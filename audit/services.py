@@ -181,7 +181,7 @@ UPDATE audit_auditevent SET seq = sealed.seq, prev_hash = sealed.prev_hash,
 FROM (SELECT %s::bigint AS seq, %s::text AS prev_hash) AS sealed
 WHERE audit_auditevent.id = %s AND audit_auditevent.hash IS NULL
 RETURNING audit_auditevent.hash
-"""  # noqa: S608 - constant SQL, values are parameters
+"""  # noqa: S608  # nosec B608 - constant SQL fragments, values are parameters
 
 
 def _seal_one(event_id: int, seq: int, prev_hash: str) -> str:

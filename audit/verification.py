@@ -20,7 +20,7 @@ FROM (SELECT id, seq, prev_hash, hash, {HASH_SQL} AS computed,
       FROM audit_auditevent WHERE seq >= %s AND seq <= %s) AS chain
 WHERE computed IS DISTINCT FROM hash OR (prev_seq IS NOT NULL AND (prev_seq <> seq - 1 OR prev_row_hash <> prev_hash))
 ORDER BY seq LIMIT 1
-"""  # noqa: S608 - constant SQL, values are parameters
+"""  # noqa: S608  # nosec B608 - constant SQL fragments, values are parameters
 _GAP, _UNLINKED, _ALTERED = (
     "events missing before it",
     "prev_hash does not match the previous event's hash (chain broken)",
