@@ -15,10 +15,12 @@ user updates (which may deactivate the fuzzer itself).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 from loadtests.stack import ROOT, Stack
 
@@ -65,7 +67,8 @@ def _schemathesis(stack: Stack, token: str, *filters: str, label: str, deadline:
 
 
 def main() -> int:
-    REPORTS.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(REPORTS, ignore_errors=True)
+    REPORTS.mkdir(parents=True)
     deadline = time.monotonic() + int(os.environ.get("FUZZ_TIMEOUT", "480"))
     fast = "100000/min"
     with Stack(
@@ -79,8 +82,24 @@ def main() -> int:
         for label, pattern in SELF_REVOKING.items():
             status |= _schemathesis(stack, stack.token(), "--include-path-regex", pattern, label=label,
                                     deadline=deadline)
-    print(f"schemathesis: {'ok' if status == 0 else 'FAILED'}; reports in {REPORTS.relative_to(ROOT)}/")
+    outcomes = _outcomes()
+    rows = "".join(f"| {name} | {result} |\n" for name, result in outcomes.items())
+    (REPORTS / "summary.md").write_text("| operation | outcome |\n|---|---|\n" + rows)
+    failed = [name for name, result in outcomes.items() if result != "pass"]
+    print(f"schemathesis: {len(outcomes)} operations, {len(failed)} not passing {failed}; "
+          f"{'ok' if status == 0 else 'FAILED'}; reports in {REPORTS.relative_to(ROOT)}/")
     return status
+
+
+def _outcomes() -> dict[str, str]:
+    """Per operation, from the JUnit reports of this run: pass, fail, error or skipped."""
+    outcomes: dict[str, str] = {}
+    for report in sorted(REPORTS.glob("*.xml")):
+        # Our own run's reports, written a moment ago by schemathesis: not untrusted input.
+        for case in ElementTree.parse(report).getroot().iter("testcase"):  # noqa: S314
+            kinds = [kind for kind in ("failure", "error", "skipped") if case.find(kind) is not None]
+            outcomes[case.get("name", "?")] = kinds[0] if kinds else "pass"
+    return dict(sorted(outcomes.items(), key=lambda item: item[0].split(" ", 1)[::-1]))
 
 
 if __name__ == "__main__":
