@@ -7,6 +7,20 @@ from tests.accounts.factories import UserFactory
 from tests.support.contract import ContractAPIClient
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every transactional test restores the migrated data (roles, content types, permissions) itself.
+
+    A transactional test ends with a flush. Without serialized_rollback, that flush re-creates content types
+    under new ids, and the next test that restores the serialized data then collides with them (an
+    IntegrityError at set-up, depending on test order across apps). With it on all of them, no flush
+    re-creates anything and each such test starts from the migrated database."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and "serialized_rollback" not in marker.kwargs:
+            restoring = pytest.mark.django_db(*marker.args, **marker.kwargs, serialized_rollback=True)
+            item.add_marker(restoring, append=False)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(db):
     # Throttle, lockout and revocation counters must not leak from one test into the next.
