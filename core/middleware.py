@@ -6,14 +6,12 @@ import logging
 import time
 from collections.abc import Callable
 
-import redis
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
-from django_redis.exceptions import ConnectionInterrupted
-from psycopg_pool import PoolTimeout
 
+from core.dependencies import DEPENDENCY_ERRORS
 from core.net import client_ip
 from core.problems import PROBLEM_CONTENT_TYPE, default_code, is_api_path, problem_response
 from core.request_context import choose_request_id, reset_request_id, set_request_id
@@ -98,16 +96,6 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
-# A dependency that is down is a 503 the client may retry, not a 500: the database (and its pool's own
-# timeout), and Redis (django-redis wraps its connection errors in ConnectionInterrupted).
-_DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    PoolTimeout,
-    ConnectionInterrupted,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-)
 
 
 class ProblemDetailsMiddleware:
@@ -139,7 +127,8 @@ class ProblemDetailsMiddleware:
             return None  # Django's handler500 (or, with DEBUG, core.debug.NoTracebackReporter)
         if isinstance(exception, RequestDataTooBig):
             return problem_response(request, 413, detail="The request body is too large.")
-        if isinstance(exception, _DEPENDENCY_ERRORS) or (
+        # A dependency that is down is a 503 the client may retry, not a 500.
+        if isinstance(exception, DEPENDENCY_ERRORS) or (
             isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
         ):
             error_logger.error("dependency unavailable: %s", type(exception).__name__)

@@ -111,3 +111,19 @@ def test_throttle__clients_behind_trusted_proxy__are_counted_apart(core_client, 
     again = core_client.get("/api/v1/throttled/", HTTP_X_FORWARDED_FOR="198.51.100.1")
 
     assert (first.status_code, second.status_code, again.status_code) == (200, 200, 429)
+
+
+@pytest.mark.urls("tests.core.urls")
+def test_throttle__cache_unreachable__lets_requests_through(core_client, monkeypatch):
+    from django_redis.exceptions import ConnectionInterrupted
+
+    from tests.core.urls import OncePerMinuteThrottle
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionInterrupted(connection=None)
+
+    monkeypatch.setattr(OncePerMinuteThrottle.cache, "get", unreachable)
+
+    statuses = [core_client.get("/api/v1/throttled/").status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 200]
