@@ -32,6 +32,8 @@ class StrictJSONParser(parsers.JSONParser):
             return json.loads(raw.decode(encoding), parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"Malformed JSON: {exc}") from None
+        except RecursionError:
+            raise ParseError("Malformed JSON: nested too deeply.") from None
 
 
 def _reject_constant(name: str) -> None:

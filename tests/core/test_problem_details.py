@@ -47,6 +47,14 @@ def test_api__non_json_constants_or_bad_utf8__return_400_problem(core_client, ra
 
 
 @core_urls
+def test_api__json_nested_beyond_the_recursion_limit__returns_400_problem(core_client):
+    response = core_client.post("/api/v1/echo/", "[" * 100_000 + "]" * 100_000, content_type="application/json")
+
+    body = _problem(response, 400, "parse_error")
+    assert "nested" in body["detail"]
+
+
+@core_urls
 def test_api__unknown_field__returns_400_with_field_errors(core_client):
     response = core_client.post("/api/v1/echo/", {"name": "gear", "admin": True}, format="json")
 
