@@ -117,6 +117,20 @@ def test_event_list__bad_since__400(auditor_client):
     assert auditor_client.get(f"{URL}?since=yesterday").status_code == 400
 
 
+def test_event_list__since_with_offset_past_postgres_range__compared_in_utc(auditor_client):
+    # ISO 8601 allows -22:23; PostgreSQL refuses offsets past ±15:59 (schemathesis found a 500 here).
+    events = make_events(1)
+
+    response = auditor_client.get(URL, {"since": "1818-02-14T14:27:12-22:23"})
+
+    assert response.status_code == 200
+    assert events[0].id in [event["id"] for event in response.json()["results"]]
+
+
+def test_event_list__since_before_year_one_in_utc__400(auditor_client):
+    assert auditor_client.get(URL, {"since": "0001-01-01T00:00:00+01:00"}).status_code == 400
+
+
 def test_event_list__filtered_first_page__one_query_on_events_no_count(auditor_client):
     make_events(5, action="auth.logout")
     until = (timezone.now() + dt.timedelta(days=1)).isoformat()
