@@ -53,8 +53,8 @@ class Seeder:
         self.stack.manage("shell", "--no-imports", "-c", _CREATE_USERS.format(roles=ROLES, password=PASSWORD))
 
     def configuration(self) -> dict:
-        self.api("POST", "/namespaces/", 201, json={"slug": NAMESPACE, "name": "Load test"})
-        environment = {"slug": ENVIRONMENT, "name": "Production"}
+        self.api("POST", "/namespaces/", 201, json={"slug": NAMESPACE, "description": "load test"})
+        environment = {"slug": ENVIRONMENT}
         self.api("POST", f"/namespaces/{NAMESPACE}/environments/", 201, json=environment)
         entries = f"/namespaces/{NAMESPACE}/environments/{ENVIRONMENT}/entries/"
         for index in range(READ_KEYS):

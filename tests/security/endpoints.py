@@ -32,9 +32,7 @@ PUBLIC: tuple[tuple[str, str], ...] = (
 _PLACEHOLDERS = {
     "uuid": lambda: str(uuid.uuid4()),
     "int": lambda: "1",
-    "slug": lambda: "placeholder",
-    "str": lambda: "placeholder",
-    "path": lambda: "placeholder",
+    "str": lambda: "placeholder",  # also slugs, keys, paths and the apps' own converters
 }
 _CONVERTER = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
 _REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?P<pattern>[^)]*)\)")
@@ -67,7 +65,7 @@ def _normalized(route: str) -> str:
 
 def _concrete(route: str) -> str:
     path = _REGEX_GROUP.sub(_regex_placeholder, route)
-    path = _CONVERTER.sub(lambda match: _PLACEHOLDERS[match.group("conv") or "str"](), path)
+    path = _CONVERTER.sub(lambda match: _PLACEHOLDERS.get(match.group("conv"), _PLACEHOLDERS["str"])(), path)
     return "/" + _normalized(path).replace("\\", "")
 
 
