@@ -19,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import urllib.request
 from pathlib import Path
 
 from bench import Result
+from bench.support import free_port, server_env
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
@@ -71,23 +71,9 @@ def auth_off_application(environ, start_response):
 
 # --- the driver ----------------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _env(work: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_URL", "REDIS_URL"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.base",
-        VAR_DIR=str(work),
-        MEDIA_ROOT=str(work / "media"),
-        SECRET_KEY="bench-secret-key-" + "x" * 40,
-        CONFIG_ENCRYPTION_KEYS="VO0qBKA0JDIwHSKSfNv9HnhF9feTmxShYqsvfn1nggs=",
-        DEBUG="false",
-        LOG_LEVEL="WARNING",
-        GUNICORN_ACCESSLOG="",
+    env = server_env(
+        work,
         WEB_CONCURRENCY=os.environ.get("WEB_CONCURRENCY", "2"),
         THROTTLE_USER_RATE="100000000/min",
         JWT_ACCESS_TTL="3600",
@@ -163,7 +149,7 @@ def run() -> list[Result]:
     try:
         env = _env(work)
         _prepare(env)
-        auth_port, off_port = _free_port(), _free_port()
+        auth_port, off_port = free_port(), free_port()
         servers.append(_start(env, auth_port, "config.wsgi:application", "auth", work))
         servers.append(_start(env, off_port, "bench.bench_auth:auth_off_application", "off", work))
         bearer = {"Authorization": f"Bearer {_token(auth_port)}"}

@@ -17,7 +17,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench import Result
+from bench.support import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BARE_PATH = "/api/v1/bench-bare/"
@@ -109,12 +109,6 @@ def _seed(environment_slug: str, count: int) -> None:
 # Orchestration ---------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def _environment() -> Iterator[dict[str, str]]:
     """Process environment for the subprocesses: a throw-away database, the caller's Redis db if any."""
@@ -159,7 +153,7 @@ def _python(env: dict[str, str], *args: str) -> str:
 
 @contextmanager
 def _gunicorn(env: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
                "--workers", str(WORKERS), "bench.bench_config:bare_wsgi()"]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

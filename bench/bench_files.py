@@ -16,7 +16,6 @@ import glob
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 from bench import Result
+from bench.support import free_port, server_env
 
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
@@ -74,24 +74,12 @@ http {{
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _env(work: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(
+    return server_env(
+        work / "var",
         DJANGO_SETTINGS_MODULE="bench_files_settings",
         PYTHONPATH=f"{work}{os.pathsep}{ROOT}",
-        VAR_DIR=str(work / "var"),
         MEDIA_ROOT=str(work / "media"),
-        SECRET_KEY="bench-files-secret-key-" + "y" * 40,
-        CONFIG_ENCRYPTION_KEYS="VO0qBKA0JDIwHSKSfNv9HnhF9feTmxShYqsvfn1nggs=",
-        DEBUG="false",
-        LOG_LEVEL="WARNING",
-        GUNICORN_ACCESSLOG="",
         GUNICORN_TIMEOUT=str(TIMEOUT),
         WEB_CONCURRENCY="1",
         PROMETHEUS_MULTIPROC_DIR=str(work / "prometheus"),
@@ -99,7 +87,6 @@ def _env(work: Path) -> dict[str, str]:
         THROTTLE_USER_RATE="100000/min",
         THROTTLE_ANON_RATE="100000/min",
     )
-    return env
 
 
 def _prepare(work: Path, env: dict[str, str]) -> None:
@@ -233,7 +220,7 @@ def run() -> list[Result]:
         _prepare(work, env)
         source = work / "source.bin"
         _make_source(source, size)
-        port, nginx_port = _free_port(), _free_port()
+        port, nginx_port = free_port(), free_port()
         gunicorn = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -15,7 +15,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 from bench import Result
+from bench.support import free_port, server_env
 
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
@@ -33,23 +33,14 @@ TIMEOUT = 300  # seconds, per request and for start-up
 
 
 def _env(var_dir: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_URL", "REDIS_URL"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.base",
-        VAR_DIR=str(var_dir),
-        MEDIA_ROOT=str(var_dir / "media"),
-        SECRET_KEY="bench-secret-key-" + "x" * 40,
-        CONFIG_ENCRYPTION_KEYS="VO0qBKA0JDIwHSKSfNv9HnhF9feTmxShYqsvfn1nggs=",
-        DEBUG="false",
-        LOG_LEVEL="WARNING",
-        GUNICORN_ACCESSLOG="",
+    return server_env(
+        var_dir,
         GUNICORN_TIMEOUT=str(TIMEOUT),
         WEB_CONCURRENCY="1",
         PROMETHEUS_MULTIPROC_DIR=str(var_dir / "prometheus"),
         FILES_USER_QUOTA=str(64 * 1024**3),
         THROTTLE_USER_RATE="100000/min",
     )
-    return env
 
 
 _EMAIL, _PASSWORD = "bench@example.com", "bench-password-8c2f1e"  # nosec B105 - a throw-away instance
@@ -194,9 +185,7 @@ def run() -> list[Result]:
         _prepare(env)
         source = work / "big.bin"
         _make_file(source, size)
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         process = _start(env, port)
         token = _token(port)
         worker = _worker_pid(process.pid)
