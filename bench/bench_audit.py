@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 
 from bench import Result
+from bench.support import server_env
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 900  # seconds for the whole worker
@@ -48,7 +49,8 @@ def _with_database(url: str, name: str) -> str:
 def _admin(url: str, statement: str) -> None:
     import psycopg
 
-    with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+    # The maintenance database always exists; the one DATABASE_URL names may not (yet).
+    with psycopg.connect(_with_database(url, "postgres"), autocommit=True, connect_timeout=5) as conn:
         conn.execute(statement)
 
 
@@ -59,16 +61,7 @@ def run() -> list[Result]:
     except Exception as exc:  # no PostgreSQL here: say so instead of failing the whole bench run
         return [Result("audit: PostgreSQL unavailable", 0, "-", note=f"skipped: {type(exc).__name__}")]
     try:
-        env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_URL", "REDIS_URL"))}
-        env.update(
-            DJANGO_SETTINGS_MODULE="config.settings.base",
-            DATABASE_URL=_with_database(admin_url, name),
-            SECRET_KEY="bench-secret-key-" + "x" * 40,
-            CONFIG_ENCRYPTION_KEYS="VO0qBKA0JDIwHSKSfNv9HnhF9feTmxShYqsvfn1nggs=",
-            DEBUG="false",
-            LOG_LEVEL="WARNING",
-            VAR_DIR=str(ROOT / "var" / "bench-audit"),
-        )
+        env = server_env(ROOT / "var" / "bench-audit", DATABASE_URL=_with_database(admin_url, name))
         completed = subprocess.run(
             [sys.executable, "-m", "bench.bench_audit", "--worker"],
             cwd=ROOT, env=env, check=True, timeout=TIMEOUT, capture_output=True, text=True,
