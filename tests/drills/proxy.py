@@ -42,6 +42,7 @@ class TcpProxy:
         self.cut()
 
     def restore(self) -> None:
+        self.cut()  # idempotent: a second restore must not leave the first socat running, orphaned
         self.process = subprocess.Popen(
             [self.socat, f"TCP-LISTEN:{self.port},bind=127.0.0.1,fork,reuseaddr", f"TCP:{self.target}"],
             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
