@@ -23,12 +23,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 from bench import Result
-from bench.support import free_port, server_env
+from bench.support import free_port, server_env, start_gunicorn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
@@ -98,18 +97,8 @@ def _prepare(env: dict[str, str]) -> None:
 
 
 def _start(env: dict[str, str], port: int, app: str, name: str, work: Path) -> subprocess.Popen:
-    server_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(work / f"prometheus-{name}")}
-    command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", app]
-    process = subprocess.Popen(command, cwd=ROOT, env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"gunicorn ({name}) did not start: {process.stderr.read().decode()[-1500:]}")
+    return start_gunicorn({**env, "PROMETHEUS_MULTIPROC_DIR": str(work / f"prometheus-{name}")}, port, app,
+                          timeout=TIMEOUT)
 
 
 def _token(port: int) -> str:
@@ -161,8 +150,7 @@ def run() -> list[Result]:
             off_rps.append(_wrk(off_port, {}))
     finally:
         for process in servers:
-            process.terminate()
-            process.wait(timeout=30)
+            stop(process)
         shutil.rmtree(work, ignore_errors=True)
     auth, off = statistics.median(auth_rps), statistics.median(off_rps)
     backend = "PostgreSQL" if "DATABASE_URL" in env else "SQLite"

@@ -21,7 +21,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench import Result
-from bench.support import free_port
+from bench.support import free_port, start_gunicorn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 BARE_PATH = "/api/v1/bench-bare/"
@@ -154,30 +153,11 @@ def _python(env: dict[str, str], *args: str) -> str:
 @contextmanager
 def _gunicorn(env: dict[str, str]) -> Iterator[str]:
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-               "--workers", str(WORKERS), "bench.bench_config:bare_wsgi()"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base_url = f"http://127.0.0.1:{port}"
+    process = start_gunicorn(env, port, "--workers", str(WORKERS), "bench.bench_config:bare_wsgi()", timeout=60)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{base_url}/health", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield base_url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def _get(url: str, headers: dict[str, str]) -> bytes:

@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 
 from bench import Result
-from bench.support import free_port, server_env
+from bench.support import free_port, server_env, start_gunicorn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
@@ -221,13 +221,9 @@ def run() -> list[Result]:
         source = work / "source.bin"
         _make_source(source, size)
         port, nginx_port = free_port(), free_port()
-        gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        gunicorn = start_gunicorn(env, port, timeout=TIMEOUT)
         processes.append(gunicorn)
         base = f"http://127.0.0.1:{port}"
-        _wait_for(f"{base}/health", gunicorn)
         token = _token(base)
         worker = _worker_pid(gunicorn.pid)
         file_ids: list[str] = []
@@ -264,12 +260,7 @@ def run() -> list[Result]:
         content_ms = _latency_ms(content, auth, f"Range: bytes={size - 1}-")
     finally:
         for process in reversed(processes):
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
         shutil.rmtree(work, ignore_errors=True)
 
     gib = f"{size / 1024**3:g} GiB"

@@ -19,11 +19,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from bench import Result
-from bench.support import free_port, server_env
+from bench.support import free_port, server_env, start_gunicorn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
@@ -66,17 +65,7 @@ def _token(port: int) -> str:
 
 
 def _start(env: dict[str, str], port: int) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("gunicorn did not start")
+    return start_gunicorn(env, port, timeout=TIMEOUT)
 
 
 def _worker_pid(master: int) -> int:
@@ -199,8 +188,7 @@ def run() -> list[Result]:
             tus_rss = max(tus_rss, _peak_rss_mib(worker))
     finally:
         if process is not None:
-            process.terminate()
-            process.wait(timeout=30)
+            stop(process)
         shutil.rmtree(work, ignore_errors=True)
     mib, best_tus, best_multipart = size / MIB, min(tus_seconds), min(multipart_seconds)
     return [
