@@ -35,6 +35,7 @@ test: $(VENV)/.dev
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/bandit -q -c pyproject.toml -r accounts audit configurations core downloads health uploads config
 
 migrate: $(VENV)/.runtime

@@ -6,6 +6,7 @@ session state carries the user (accounts.revocation; the database answers on a m
 session's access tokens fail at once on every worker and instance; so do those of a deactivated or
 deleted user.
 """
+
 from __future__ import annotations
 
 from rest_framework.exceptions import AuthenticationFailed

@@ -1,4 +1,5 @@
 """The e-mails of the accounts flows: a text and an HTML part, a link under FRONTEND_URL."""
+
 from __future__ import annotations
 
 import logging

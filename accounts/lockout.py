@@ -10,6 +10,7 @@ per (account, ip) an attacker only locks out himself, and the per-ip limit stops
 spraying many accounts. The remaining gap (a botnet trying one account from many addresses) is bounded
 by the password policy and the per-ip throttle.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """DRF permission classes mapping each view action to a Django model permission."""
+
 from __future__ import annotations
 
 from rest_framework.permissions import BasePermission

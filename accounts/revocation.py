@@ -10,6 +10,7 @@ revoked until the marker expires: the safe side.) A saved user drops the cached 
 (`forget_user`), a deactivated or deleted one revokes them. Markers live at most as long as an access
 token does.
 """
+
 from __future__ import annotations
 
 import logging

@@ -3,6 +3,7 @@
 Each app grants its own permissions to the roles in a data migration of its own, with
 `grant_role_permissions`, so no app's migration has to know another app's models.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable

@@ -1,4 +1,5 @@
 """Accounts' reads, already scoped to what the caller may see."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,4 +1,5 @@
 """Data shapes of the accounts API: strict inputs (unknown fields are 400), separate outputs."""
+
 from __future__ import annotations
 
 from rest_framework import serializers

@@ -2,6 +2,7 @@
 
 Login sessions (tokens, refresh, logout, revocation) are in accounts.session_services.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -124,8 +125,13 @@ def user_update_profile(*, user: User, display_name: str, request: Any = None) -
     user.full_clean(exclude=["password"])
     user.save(update_fields=["display_name"])
     if old != display_name:
-        record("user.profile.updated", actor=user, target=user, changes={"display_name": [old, display_name]},
-               request=request)
+        record(
+            "user.profile.updated",
+            actor=user,
+            target=user,
+            changes={"display_name": [old, display_name]},
+            request=request,
+        )
     return user
 
 
@@ -151,8 +157,13 @@ def user_set_active(*, user: User, is_active: bool, actor: User | None = None, r
     user.save(update_fields=["is_active"])
     if not is_active:
         sessions_revoke_for_user(user=user, reason=RevocationReason.DEACTIVATED)
-    record("user.activated" if is_active else "user.deactivated", actor=actor, target=user,
-           changes={"is_active": [not is_active, is_active]}, request=request)
+    record(
+        "user.activated" if is_active else "user.deactivated",
+        actor=actor,
+        target=user,
+        changes={"is_active": [not is_active, is_active]},
+        request=request,
+    )
     return user
 
 

@@ -3,6 +3,7 @@
 A session row is the server-side truth behind every JWT of one login. Revoking it kills its refresh
 token (the row says so) and its access tokens (accounts.revocation publishes it on the shared cache).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -52,8 +53,9 @@ def auth_login(*, email: str, password: str, request: Any) -> TokenPair:
     ip = client_ip(request)
     retry_after = lockout_retry_after(email=email, ip=ip)
     if retry_after:
-        raise TooManyRequestsError("Too many failed logins: try again later.", retry_after=retry_after,
-                                   code="login_locked")
+        raise TooManyRequestsError(
+            "Too many failed logins: try again later.", retry_after=retry_after, code="login_locked"
+        )
     # Django's ModelBackend hashes the password even for an unknown e-mail (equal timing), refuses
     # inactive users, and upgrades an old hash to the first of PASSWORD_HASHERS on success.
     user = authenticate(request, email=email, password=password)
@@ -73,8 +75,12 @@ def _login_failed(*, email: str, ip: str, request: Any) -> None:
     metadata = {"email": email[:254]}
     record("auth.login.failed", target=target, metadata=metadata, request=request)
     for scope in locked:
-        record("auth.lockout", target=target if scope == "account" else None,
-               metadata={**metadata, "scope": scope, "window_seconds": settings.LOCKOUT_WINDOW}, request=request)
+        record(
+            "auth.lockout",
+            target=target if scope == "account" else None,
+            metadata={**metadata, "scope": scope, "window_seconds": settings.LOCKOUT_WINDOW},
+            request=request,
+        )
 
 
 @transaction.atomic
@@ -112,8 +118,9 @@ def _outstand(refresh: SessionRefreshToken, user: User) -> None:
 
 def _blacklist(jtis: Iterable[str]) -> None:
     outstanding = OutstandingToken.objects.filter(jti__in=list(jtis), blacklistedtoken__isnull=True)
-    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in outstanding],
-                                         ignore_conflicts=True)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
 
 
 def _decode_refresh(raw: str) -> SessionRefreshToken:

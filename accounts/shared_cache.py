@@ -1,4 +1,5 @@
 """Guard for the security state kept on the shared cache (lockout counters, session revocations)."""
+
 from __future__ import annotations
 
 import logging
@@ -25,6 +26,7 @@ def cache_required(purpose: str) -> Iterator[None]:
     except Exception as exc:
         logger.warning("shared cache unavailable for %s", purpose, exc_info=True)
         raise ServiceUnavailableError(
-            "A dependency is unavailable; try again shortly.", code="cache_unavailable",
+            "A dependency is unavailable; try again shortly.",
+            code="cache_unavailable",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         ) from exc

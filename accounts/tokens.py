@@ -1,4 +1,5 @@
 """Tokens: the session-bound JWT pair (simplejwt) and the single-use tokens sent by e-mail."""
+
 from __future__ import annotations
 
 import uuid

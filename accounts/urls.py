@@ -1,4 +1,5 @@
 """Routes of this app under /api/v1/ (included by config.api_v1)."""
+
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 

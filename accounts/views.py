@@ -1,4 +1,5 @@
 """Accounts API (API.md *Accounts*): thin views over accounts.services / session_services / selectors."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,8 +38,9 @@ ACCEPTED = "If the address belongs to an account, an e-mail is on its way."
 # Public endpoints: no credentials needed, but a presented Bearer token is still checked (a bad one is 401).
 PUBLIC_AUTH = [{"bearerAuth": []}, {}]
 TOKEN_TYPE = api_settings.AUTH_HEADER_TYPES[0]
-CACHE_DOWN = problem("The shared cache is unreachable (`cache_unavailable`): nothing was changed; retry after "
-                     "Retry-After.")
+CACHE_DOWN = problem(
+    "The shared cache is unreachable (`cache_unavailable`): nothing was changed; retry after Retry-After."
+)
 NO_STORE = {"Cache-Control": "no-store"}  # RFC 6749 §5.1: token responses must not be cached
 
 
@@ -76,7 +78,9 @@ class PublicAuthEndpoint(AuthEndpoint):
 
 class RegisterView(PublicAuthEndpoint):
     @extend_schema(
-        tags=["auth"], auth=PUBLIC_AUTH, request=s.AccountRegisterInputSerializer,
+        tags=["auth"],
+        auth=PUBLIC_AUTH,
+        request=s.AccountRegisterInputSerializer,
         responses={201: s.AccountUserOutputSerializer, 400: problem("Invalid body, weak password or e-mail taken.")},
     )
     def post(self, request: Request) -> Response:
@@ -86,7 +90,9 @@ class RegisterView(PublicAuthEndpoint):
 
 class VerifyEmailView(PublicAuthEndpoint):
     @extend_schema(
-        tags=["auth"], auth=PUBLIC_AUTH, request=s.AccountVerifyEmailInputSerializer,
+        tags=["auth"],
+        auth=PUBLIC_AUTH,
+        request=s.AccountVerifyEmailInputSerializer,
         responses={200: s.AccountUserOutputSerializer, 400: problem("Bad, used or expired token (`invalid_token`).")},
     )
     def post(self, request: Request) -> Response:
@@ -95,8 +101,12 @@ class VerifyEmailView(PublicAuthEndpoint):
 
 
 class ResendVerificationView(PublicAuthEndpoint):
-    @extend_schema(tags=["auth"], auth=PUBLIC_AUTH, request=s.AccountEmailInputSerializer,
-                   responses={202: s.AccountAcceptedOutputSerializer})
+    @extend_schema(
+        tags=["auth"],
+        auth=PUBLIC_AUTH,
+        request=s.AccountEmailInputSerializer,
+        responses={202: s.AccountAcceptedOutputSerializer},
+    )
     def post(self, request: Request) -> Response:
         user_resend_verification(**_validated(s.AccountEmailInputSerializer, request))
         return _accepted()
@@ -104,7 +114,9 @@ class ResendVerificationView(PublicAuthEndpoint):
 
 class TokenObtainView(PublicAuthEndpoint):
     @extend_schema(
-        tags=["auth"], auth=PUBLIC_AUTH, request=s.AccountTokenInputSerializer,
+        tags=["auth"],
+        auth=PUBLIC_AUTH,
+        request=s.AccountTokenInputSerializer,
         responses={
             200: s.AccountTokenPairOutputSerializer,
             401: problem("Wrong e-mail or password (`invalid_credentials`), one body for both."),
@@ -119,11 +131,15 @@ class TokenObtainView(PublicAuthEndpoint):
 
 class TokenRefreshView(PublicAuthEndpoint):
     @extend_schema(
-        tags=["auth"], auth=PUBLIC_AUTH, request=s.AccountRefreshInputSerializer,
+        tags=["auth"],
+        auth=PUBLIC_AUTH,
+        request=s.AccountRefreshInputSerializer,
         responses={
             200: s.AccountTokenPairOutputSerializer,
-            401: problem("Invalid, expired or revoked refresh (`token_not_valid`); an already rotated one "
-                         "(`token_reused`) also revokes its session."),
+            401: problem(
+                "Invalid, expired or revoked refresh (`token_not_valid`); an already rotated one "
+                "(`token_reused`) also revokes its session."
+            ),
             503: CACHE_DOWN,
         },
     )
@@ -132,9 +148,11 @@ class TokenRefreshView(PublicAuthEndpoint):
 
 
 class LogoutView(AuthEndpoint):
-    @extend_schema(tags=["auth"], request=s.AccountRefreshInputSerializer,
-                   responses={204: None, 401: problem("Bad credentials, or a refresh that is not the caller's."),
-                              503: CACHE_DOWN})
+    @extend_schema(
+        tags=["auth"],
+        request=s.AccountRefreshInputSerializer,
+        responses={204: None, 401: problem("Bad credentials, or a refresh that is not the caller's."), 503: CACHE_DOWN},
+    )
     def post(self, request: Request) -> Response:
         session_logout(user=request.user, **_validated(s.AccountRefreshInputSerializer, request), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -148,9 +166,11 @@ class LogoutAllView(AuthEndpoint):
 
 
 class PasswordChangeView(AuthEndpoint):
-    @extend_schema(tags=["auth"], request=s.AccountPasswordChangeInputSerializer,
-                   responses={204: None, 400: problem("Wrong current password or weak new password."),
-                              503: CACHE_DOWN})
+    @extend_schema(
+        tags=["auth"],
+        request=s.AccountPasswordChangeInputSerializer,
+        responses={204: None, 400: problem("Wrong current password or weak new password."), 503: CACHE_DOWN},
+    )
     def post(self, request: Request) -> Response:
         data = _validated(s.AccountPasswordChangeInputSerializer, request)
         password_change(user=request.user, current_session_id=current_session_id(request), request=request, **data)
@@ -158,17 +178,24 @@ class PasswordChangeView(AuthEndpoint):
 
 
 class PasswordResetView(PublicAuthEndpoint):
-    @extend_schema(tags=["auth"], auth=PUBLIC_AUTH, request=s.AccountEmailInputSerializer,
-                   responses={202: s.AccountAcceptedOutputSerializer})
+    @extend_schema(
+        tags=["auth"],
+        auth=PUBLIC_AUTH,
+        request=s.AccountEmailInputSerializer,
+        responses={202: s.AccountAcceptedOutputSerializer},
+    )
     def post(self, request: Request) -> Response:
         password_reset_request(**_validated(s.AccountEmailInputSerializer, request), request=request)
         return _accepted()
 
 
 class PasswordResetConfirmView(PublicAuthEndpoint):
-    @extend_schema(tags=["auth"], auth=PUBLIC_AUTH, request=s.AccountPasswordResetConfirmInputSerializer,
-                   responses={204: None, 400: problem("Bad, used or expired token, or a weak password."),
-                              503: CACHE_DOWN})
+    @extend_schema(
+        tags=["auth"],
+        auth=PUBLIC_AUTH,
+        request=s.AccountPasswordResetConfirmInputSerializer,
+        responses={204: None, 400: problem("Bad, used or expired token, or a weak password."), 503: CACHE_DOWN},
+    )
     def post(self, request: Request) -> Response:
         password_reset_confirm(**_validated(s.AccountPasswordResetConfirmInputSerializer, request), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -227,18 +254,27 @@ class AccountUserViewSet(viewsets.GenericViewSet):
     def retrieve(self, request: Request, pk: str) -> Response:
         return Response(self.get_serializer(self.get_object()).data)
 
-    @extend_schema(tags=["users"], request=s.AccountUserAdminUpdateInputSerializer,
-                   responses={200: s.AccountUserOutputSerializer,
-                              409: problem("An administrator cannot demote or deactivate themselves."),
-                              503: CACHE_DOWN})
+    @extend_schema(
+        tags=["users"],
+        request=s.AccountUserAdminUpdateInputSerializer,
+        responses={
+            200: s.AccountUserOutputSerializer,
+            409: problem("An administrator cannot demote or deactivate themselves."),
+            503: CACHE_DOWN,
+        },
+    )
     def partial_update(self, request: Request, pk: str) -> Response:
         data = _validated(s.AccountUserAdminUpdateInputSerializer, request)
         user = user_update(user=self.get_object(), actor=request.user, request=request, **data)
         return Response(self.get_serializer(user).data)
 
     @extend_schema(tags=["users"], methods=["GET"], responses={200: s.AccountUserOutputSerializer})
-    @extend_schema(tags=["users"], methods=["PATCH"], request=s.AccountProfileUpdateInputSerializer,
-                   responses={200: s.AccountUserOutputSerializer, 503: CACHE_DOWN})
+    @extend_schema(
+        tags=["users"],
+        methods=["PATCH"],
+        request=s.AccountProfileUpdateInputSerializer,
+        responses={200: s.AccountUserOutputSerializer, 503: CACHE_DOWN},
+    )
     @action(detail=False, methods=["get", "patch"])
     def me(self, request: Request) -> Response:
         user = request.user
@@ -246,4 +282,3 @@ class AccountUserViewSet(viewsets.GenericViewSet):
             data = _validated(s.AccountProfileUpdateInputSerializer, request)
             user = user_update_profile(user=user, request=request, **data)
         return Response(self.get_serializer(user).data)
-

@@ -1,4 +1,5 @@
 """Read-only admin of the trail: browse, filter and search; no add, change or delete for anyone."""
+
 from __future__ import annotations
 
 from auditlog.models import LogEntry

@@ -10,6 +10,7 @@ verify in seconds without leaving the server. `canonical_text` is the same seria
 on SQLite and by tests; `normalize_json` makes values round-trip stable before they are stored.
 Hand-written: the chain format is ours; no library defines it.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -5,6 +5,7 @@ authenticated by then (DRF copies its authenticated user and auth onto the Djang
 auditlog's own middleware is not used: it captures `request.user` before DRF has seen a JWT or an API key,
 and it trusts the client's first X-Forwarded-For entry.
 """
+
 from __future__ import annotations
 
 import contextlib

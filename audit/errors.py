@@ -1,4 +1,5 @@
 """Errors of the audit trail (programming or integrity errors, never shown to API clients as such)."""
+
 from __future__ import annotations
 
 

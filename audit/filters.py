@@ -1,4 +1,5 @@
 """Query filters of GET /api/v1/audit/events/."""
+
 from __future__ import annotations
 
 from datetime import UTC

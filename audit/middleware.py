@@ -1,4 +1,5 @@
 """Makes the request being served visible to audit.services.record (see audit.context)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

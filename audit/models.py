@@ -8,6 +8,7 @@ their row locks. Events are removed only by `audit.services.events_prune`. Throu
 or checkpoint can be neither saved nor deleted; on PostgreSQL a trigger (migration 0002) refuses UPDATE and
 DELETE in SQL, except the one-time seal of an unsealed event and the prune.
 """
+
 from __future__ import annotations
 
 from django.db import models

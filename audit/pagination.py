@@ -1,4 +1,5 @@
 """Cursor pagination of the trail: stable under appends, O(1) per page at any depth (keyset on id)."""
+
 from __future__ import annotations
 
 from rest_framework import pagination

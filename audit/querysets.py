@@ -11,6 +11,7 @@ Set it on every model listed in audit.registry.TRACKED (`objects = AuditedQueryS
   fast-deletes them), so each row gets its `...deleted` event, cascades included.
 Each runs in one transaction with its events: a rollback removes both.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -7,6 +7,7 @@ mixing upper case, lower case and digits; hex digests and UUIDs are kept, they i
 Hand-written because no library knows this project's secret shapes; it is deliberately eager: an audit
 entry that says "********" is better than one that leaks.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,9 +22,31 @@ MASK = "********"
 # Key names, split into words on `_`, `-`, `.` and camelCase humps, that mark the value as secret.
 _SECRET_WORDS = frozenset(
     {
-        "password", "passwd", "pwd", "passphrase", "secret", "secrets", "token", "tokens", "key", "keys",
-        "apikey", "authorization", "auth", "credential", "credentials", "cookie", "signature", "otp", "pin",
-        "salt", "private", "jwt", "bearer", "refresh", "access",
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "secret",
+        "secrets",
+        "token",
+        "tokens",
+        "key",
+        "keys",
+        "apikey",
+        "authorization",
+        "auth",
+        "credential",
+        "credentials",
+        "cookie",
+        "signature",
+        "otp",
+        "pin",
+        "salt",
+        "private",
+        "jwt",
+        "bearer",
+        "refresh",
+        "access",
     }
 )
 _WORD_SPLIT = re.compile(r"[_\-.\s]+|(?<=[a-z0-9])(?=[A-Z])")

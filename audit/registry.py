@@ -8,6 +8,7 @@ change becomes an AuditEvent `model.<app>.<model>.<created|updated|deleted>` thr
 
 `TRACKED` maps a model label to its options. Labels whose model does not exist (yet) are skipped.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -146,8 +147,12 @@ def _m2m_receiver(field_name: str) -> Callable:
 def _connect_m2m(model: type[models.Model], options: Tracked) -> None:
     for field_name in options.m2m:
         through = getattr(model, field_name).through
-        m2m_changed.connect(_m2m_receiver(field_name), sender=through, weak=False,
-                            dispatch_uid=f"audit-m2m-{model._meta.label_lower}-{field_name}")
+        m2m_changed.connect(
+            _m2m_receiver(field_name),
+            sender=through,
+            weak=False,
+            dispatch_uid=f"audit-m2m-{model._meta.label_lower}-{field_name}",
+        )
 
 
 model_changes = AuditlogModelRegistry(

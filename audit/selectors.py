@@ -1,4 +1,5 @@
 """Reads of the trail. Only auditors and admins reach these (views check `audit.view_auditevent`)."""
+
 from __future__ import annotations
 
 import datetime as dt

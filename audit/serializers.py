@@ -1,4 +1,5 @@
 """Output shapes of the audit API (there is no input: the trail is read-only)."""
+
 from __future__ import annotations
 
 from rest_framework import serializers

@@ -1,4 +1,5 @@
 """The audit trail's one entry point (`record`) and its one destructive path (`events_prune`)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Walking the chain: every event's hash recomputed, every link and id checked, in batches of ids."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,4 +1,5 @@
 """GET /api/v1/audit/events/ and /{id}/: the trail for auditors and admins. No write methods (405)."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema

@@ -4,6 +4,7 @@ A module exposes `run() -> list[Result]`. Each result compares a measurement wit
 in the same run on the same machine (a bare view, nginx, a plain upload), so figures are ratios, not
 absolute numbers that depend on the machine. Select modules with `make bench BENCH=audit,files`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

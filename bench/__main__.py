@@ -1,4 +1,5 @@
 """Runs the benchmarks and prints one table (see bench/__init__.py)."""
+
 from __future__ import annotations
 
 import importlib

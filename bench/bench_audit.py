@@ -11,6 +11,7 @@ BENCH_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/p
 3. the first page of the events API's query (newest first, 51 rows) at that size, unfiltered and filtered.
 Bounded: each phase has a timeout; BENCH_AUDIT_EVENTS changes the million.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -64,7 +65,12 @@ def run() -> list[Result]:
         env = server_env(ROOT / "var" / "bench-audit", DATABASE_URL=_with_database(admin_url, name))
         completed = subprocess.run(
             [sys.executable, "-m", "bench.bench_audit", "--worker"],
-            cwd=ROOT, env=env, check=True, timeout=TIMEOUT, capture_output=True, text=True,
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=TIMEOUT,
+            capture_output=True,
+            text=True,
         )
         figures = json.loads(completed.stdout.strip().splitlines()[-1])
     finally:
@@ -75,10 +81,22 @@ def run() -> list[Result]:
 def _results(f: dict) -> list[Result]:
     millions = f["events"] / 1e6
     return [
-        Result("audit: record() + seal, one event (own transaction)", f["record_us"], "µs", f["plain_us"], "cost",
-               "reference: plain INSERT of the same row, same indexes"),
-        Result(f"audit: audit_verify over {f['events']:,} events", f["verify_s"], "s", None, "< 60 s",
-               f"{f['events'] / f['verify_s']:,.0f} events/s; {millions:.1f} M generated+COPY in {f['load_s']:.0f} s"),
+        Result(
+            "audit: record() + seal, one event (own transaction)",
+            f["record_us"],
+            "µs",
+            f["plain_us"],
+            "cost",
+            "reference: plain INSERT of the same row, same indexes",
+        ),
+        Result(
+            f"audit: audit_verify over {f['events']:,} events",
+            f["verify_s"],
+            "s",
+            None,
+            "< 60 s",
+            f"{f['events'] / f['verify_s']:,.0f} events/s; {millions:.1f} M generated+COPY in {f['load_s']:.0f} s",
+        ),
         Result("audit: events API first page, unfiltered", f["page_ms"], "ms", None, "< 50 ms"),
         Result("audit: first page, filter action (rare)", f["page_action_ms"], "ms", None, "< 50 ms"),
         Result("audit: first page, filter actor", f["page_actor_ms"], "ms", None, "< 50 ms"),
@@ -89,12 +107,37 @@ def _results(f: dict) -> list[Result]:
 # --- the worker (runs with Django configured for the throw-away database) -------------------------------
 
 _ACTIONS = [
-    "auth.login.succeeded", "auth.login.failed", "auth.logout", "auth.token.refreshed", "config.entry.updated",
-    "config.entry.created", "config.resolved.read", "file.uploaded", "file.deleted", "download.completed",
-    "model.accounts.user.updated", "model.configurations.entry.updated", "model.downloads.file.created",
+    "auth.login.succeeded",
+    "auth.login.failed",
+    "auth.logout",
+    "auth.token.refreshed",
+    "config.entry.updated",
+    "config.entry.created",
+    "config.resolved.read",
+    "file.uploaded",
+    "file.deleted",
+    "download.completed",
+    "model.accounts.user.updated",
+    "model.configurations.entry.updated",
+    "model.downloads.file.created",
 ]
-_COLUMNS = ("id", "seq", "timestamp", "actor", "actor_type", "action", "target_type", "target_id", "ip", "user_agent",
-            "request_id", "changes", "metadata", "prev_hash", "hash")
+_COLUMNS = (
+    "id",
+    "seq",
+    "timestamp",
+    "actor",
+    "actor_type",
+    "action",
+    "target_type",
+    "target_id",
+    "ip",
+    "user_agent",
+    "request_id",
+    "changes",
+    "metadata",
+    "prev_hash",
+    "hash",
+)
 
 
 def _time_per_call(function, samples: int) -> float:
@@ -112,11 +155,23 @@ def _measure_record() -> tuple[float, float]:
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE bench_plain (LIKE audit_auditevent INCLUDING ALL)")
     metadata = {"scope": "all", "sessions": 3}
-    row = ["2026-01-01T00:00:00Z", "8d3c7a0e-1f7e-4b7e-9a51-4f0e1c2b3a4d", "user", "auth.logout", "accounts.user",
-           "8d3c7a0e-1f7e-4b7e-9a51-4f0e1c2b3a4d", "203.0.113.9", "bench/1", "req-1", json.dumps(metadata)]
-    sql = ("INSERT INTO bench_plain (id, seq, timestamp, actor, actor_type, action, target_type, target_id, ip, "
-           "user_agent, request_id, metadata, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-           "%s, %s, %s)")
+    row = [
+        "2026-01-01T00:00:00Z",
+        "8d3c7a0e-1f7e-4b7e-9a51-4f0e1c2b3a4d",
+        "user",
+        "auth.logout",
+        "accounts.user",
+        "8d3c7a0e-1f7e-4b7e-9a51-4f0e1c2b3a4d",
+        "203.0.113.9",
+        "bench/1",
+        "req-1",
+        json.dumps(metadata),
+    ]
+    sql = (
+        "INSERT INTO bench_plain (id, seq, timestamp, actor, actor_type, action, target_type, target_id, ip, "
+        "user_agent, request_id, metadata, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+        "%s, %s, %s)"
+    )
     counter = iter(range(1, 10**9))
 
     def plain() -> None:
@@ -152,18 +207,28 @@ def _generate(count: int) -> float:
             for n in range(1, count + 1):
                 user = users[n % len(users)]
                 fields = {
-                    "id": n, "seq": n, "timestamp": moment + dt.timedelta(seconds=n), "actor": user,
+                    "id": n,
+                    "seq": n,
+                    "timestamp": moment + dt.timedelta(seconds=n),
+                    "actor": user,
                     "actor_type": "user",
-                    "action": _ACTIONS[n % len(_ACTIONS)], "target_type": "accounts.user", "target_id": user,
-                    "ip": f"10.{n % 256}.{n // 256 % 256}.7", "user_agent": "Mozilla/5.0 (bench)",
-                    "request_id": f"req-{n}", "changes": {"display_name": ["old", f"new {n}"]} if n % 3 else None,
-                    "metadata": {"n": n, "scope": "bench"}, "prev_hash": prev,
+                    "action": _ACTIONS[n % len(_ACTIONS)],
+                    "target_type": "accounts.user",
+                    "target_id": user,
+                    "ip": f"10.{n % 256}.{n // 256 % 256}.7",
+                    "user_agent": "Mozilla/5.0 (bench)",
+                    "request_id": f"req-{n}",
+                    "changes": {"display_name": ["old", f"new {n}"]} if n % 3 else None,
+                    "metadata": {"n": n, "scope": "bench"},
+                    "prev_hash": prev,
                 }
                 fields["hash"] = prev = compute_hash(fields)
-                copy.write_row([
-                    json.dumps(fields[c]) if c in ("changes", "metadata") and fields[c] is not None else fields[c]
-                    for c in _COLUMNS
-                ])
+                copy.write_row(
+                    [
+                        json.dumps(fields[c]) if c in ("changes", "metadata") and fields[c] is not None else fields[c]
+                        for c in _COLUMNS
+                    ]
+                )
         cursor.execute("ANALYZE audit_auditevent")
     AuditChainHead.objects.create(pk=1, last_seq=count, last_hash=prev)
     return time.perf_counter() - started
@@ -198,7 +263,11 @@ def _worker() -> None:
     assert f"{EVENTS:,} events verified" in out.getvalue(), out.getvalue()
     newest = AuditEvent.objects.order_by("-id").values_list("actor", "timestamp").first()
     figures = {
-        "events": EVENTS, "record_us": record_us, "plain_us": plain_us, "load_s": load_s, "verify_s": verify_s,
+        "events": EVENTS,
+        "record_us": record_us,
+        "plain_us": plain_us,
+        "load_s": load_s,
+        "verify_s": verify_s,
         "page_ms": _first_page_ms(event_list()),
         "page_action_ms": _first_page_ms(event_list().filter(action="config.resolved.read")),
         "page_actor_ms": _first_page_ms(event_list().filter(actor=newest[0])),

@@ -11,6 +11,7 @@ of them, default 2):
 wrk (Debian package `wrk`) drives each in alternating rounds; the result is the median requests/s of the
 auth rounds as a ratio of the off rounds (target >= 0.7). Bounded: ROUNDS x 2 x SECONDS of load.
 """
+
 from __future__ import annotations
 
 import functools
@@ -39,6 +40,7 @@ _EMAIL, _PASSWORD = "bench-auth@example.com", "bench-auth-password-5e1c"  # nose
 
 
 # --- the reference application, imported by gunicorn in the "off" server ------------------------------
+
 
 @functools.cache
 def _bench_user():
@@ -70,6 +72,7 @@ def auth_off_application(environ, start_response):
 
 # --- the driver ----------------------------------------------------------------------------------------
 
+
 def _env(work: Path) -> dict[str, str]:
     env = server_env(
         work,
@@ -97,8 +100,9 @@ def _prepare(env: dict[str, str]) -> None:
 
 
 def _start(env: dict[str, str], port: int, app: str, name: str, work: Path) -> subprocess.Popen:
-    return start_gunicorn({**env, "PROMETHEUS_MULTIPROC_DIR": str(work / f"prometheus-{name}")}, port, app,
-                          timeout=TIMEOUT)
+    return start_gunicorn(
+        {**env, "PROMETHEUS_MULTIPROC_DIR": str(work / f"prometheus-{name}")}, port, app, timeout=TIMEOUT
+    )
 
 
 def _token(port: int) -> str:
@@ -122,7 +126,10 @@ def _wrk(port: int, headers: dict[str, str]) -> float:
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run(
-        [*command, f"http://127.0.0.1:{port}{URL_PATH}"], check=True, capture_output=True, text=True,
+        [*command, f"http://127.0.0.1:{port}{URL_PATH}"],
+        check=True,
+        capture_output=True,
+        text=True,
         timeout=SECONDS + 30,
     ).stdout
     if "Non-2xx" in output:
@@ -158,7 +165,10 @@ def run() -> list[Result]:
     return [
         Result(
             "auth: GET /users/me/ with JWT + session check vs authentication off",
-            auth, "req/s", reference=off, target=">= 0.7",
+            auth,
+            "req/s",
+            reference=off,
+            target=">= 0.7",
             note=f"median of {ROUNDS}x{SECONDS}s, wrk -c{CONNECTIONS}, {env['WEB_CONCURRENCY']} sync workers, "
             f"{backend} + {cache}; rounds auth {[round(x) for x in auth_rps]} off {[round(x) for x in off_rps]}",
         )

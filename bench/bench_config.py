@@ -11,6 +11,7 @@ is created next to DATABASE_URL's and dropped afterwards), else the embedded mod
 directory. Django runs only in subprocesses (seeding, gunicorn), so this module imports nothing of it.
 Needs `wrk` (Debian: apt-get install -y wrk).
 """
+
 from __future__ import annotations
 
 import os
@@ -93,15 +94,30 @@ def _seed(environment_slug: str, count: int) -> None:
     values = [(f"service.setting-{n:05}", [f"value-{n}", n, {"n": n, "on": n % 2 == 0}][n % 3]) for n in range(count)]
     types = ["string", "integer", "json"]
     entries = Entry._base_manager.bulk_create(
-        [Entry(environment=environment, key=key, value=value, value_type=types[n % 3]) for n, (key, value) in
-         enumerate(values)], batch_size=1000,
+        [
+            Entry(environment=environment, key=key, value=value, value_type=types[n % 3])
+            for n, (key, value) in enumerate(values)
+        ],
+        batch_size=1000,
     )
     EntryVersion._base_manager.bulk_create(
-        [EntryVersion(entry=entry, environment=environment, key=entry.key, version=1, value_type=entry.value_type,
-                      value=entry.value, change="created") for entry in entries], batch_size=1000,
+        [
+            EntryVersion(
+                entry=entry,
+                environment=environment,
+                key=entry.key,
+                version=1,
+                value_type=entry.value_type,
+                value=entry.value,
+                change="created",
+            )
+            for entry in entries
+        ],
+        batch_size=1000,
     )
-    _, raw_key = services.api_key_create(environment=environment, name="bench", expires_at=None,
-                                         actor=services.SYSTEM_ACTOR)
+    _, raw_key = services.api_key_create(
+        environment=environment, name="bench", expires_at=None, actor=services.SYSTEM_ACTOR
+    )
     print(raw_key)
 
 
@@ -116,10 +132,16 @@ def _environment() -> Iterator[dict[str, str]]:
     with tempfile.TemporaryDirectory(prefix="bench-config-") as tmp:
         env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
         env.update(
-            DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="false", VAR_DIR=tmp,
-            SECRET_KEY=secrets.token_urlsafe(50), CONFIG_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-            LOG_LEVEL="WARNING", GUNICORN_ACCESSLOG="", GUNICORN_MAX_REQUESTS="0",
-            PROMETHEUS_MULTIPROC_DIR=str(Path(tmp) / "prometheus"), BENCH_BARE_BODY=str(Path(tmp) / "bare.json"),
+            DJANGO_SETTINGS_MODULE="config.settings.base",
+            DEBUG="false",
+            VAR_DIR=tmp,
+            SECRET_KEY=secrets.token_urlsafe(50),
+            CONFIG_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+            LOG_LEVEL="WARNING",
+            GUNICORN_ACCESSLOG="",
+            GUNICORN_MAX_REQUESTS="0",
+            PROMETHEUS_MULTIPROC_DIR=str(Path(tmp) / "prometheus"),
+            BENCH_BARE_BODY=str(Path(tmp) / "bare.json"),
             CACHE_KEY_PREFIX=f"bench-{secrets.token_hex(4)}",
         )
         database_url = os.environ.get("DATABASE_URL", "")
@@ -205,17 +227,29 @@ def run() -> list[Result]:
             size = len(_get(large_url, large))
             _wrk(large_url, large, connections=32, seconds=2)
             tail = _wrk(large_url, large, connections=32, seconds=max(SECONDS, 10))
-    mode = "PostgreSQL+Redis" if os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get(
-        "REDIS_URL") else "embedded (SQLite + database cache)"
+    mode = (
+        "PostgreSQL+Redis"
+        if os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REDIS_URL")
+        else "embedded (SQLite + database cache)"
+    )
     load = f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     common = f"gunicorn {WORKERS} sync workers, wrk, {mode}; {load}"
     return [
-        Result("config resolved, 1,000 entries, Api-Key, warm cache (req/s)", statistics.median(config_rates),
-               "req/s", reference=statistics.median(bare_rates), target=">= 0.7",
-               note=f"reference: bare DRF view, same bytes; median of {ROUNDS} alternating {SECONDS}s rounds, "
-                    f"{CONNECTIONS} connections; {common}"),
-        Result("config resolved, 10,000 entries, p99 latency at 32 connections", tail["p99_ms"], "ms",
-               note=f"{size:,} bytes, {tail['rate']:.0f} req/s; {common}"),
+        Result(
+            "config resolved, 1,000 entries, Api-Key, warm cache (req/s)",
+            statistics.median(config_rates),
+            "req/s",
+            reference=statistics.median(bare_rates),
+            target=">= 0.7",
+            note=f"reference: bare DRF view, same bytes; median of {ROUNDS} alternating {SECONDS}s rounds, "
+            f"{CONNECTIONS} connections; {common}",
+        ),
+        Result(
+            "config resolved, 10,000 entries, p99 latency at 32 connections",
+            tail["p99_ms"],
+            "ms",
+            note=f"{size:,} bytes, {tail['rate']:.0f} req/s; {common}",
+        ),
     ]
 
 

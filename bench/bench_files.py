@@ -10,6 +10,7 @@ phase of this shared machine hits both sides of a ratio alike. Also the worker's
 RSS above idle while it receives the 1 GiB multipart upload that creates the file, and while it serves it.
 BENCH_FILES_MIB changes the size. Everything is deleted afterwards; every step is bounded by a timeout.
 """
+
 from __future__ import annotations
 
 import glob
@@ -34,7 +35,7 @@ LATENCY_RUNS = 30
 TIMEOUT = 300
 _EMAIL, _PASSWORD = "bench-files@example.com", "bench-files-password-5d1c"  # nosec B105 - a throw-away instance
 
-_BARE_URLS = '''
+_BARE_URLS = """
 from django.http import FileResponse
 from django.urls import path
 
@@ -48,7 +49,7 @@ def bare(request, name):
 
 
 urlpatterns = [path("bare/<path:name>", bare), *project]
-'''
+"""
 
 _NGINX_CONF = """
 user root;
@@ -234,7 +235,8 @@ def run() -> list[Result]:
         (work / "nginx.conf").write_text(_NGINX_CONF.format(work=work, port=nginx_port, media=work / "media"))
         nginx = subprocess.Popen(
             ["nginx", "-c", str(work / "nginx.conf"), "-p", str(work)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         processes.append(nginx)
         _wait_for(f"http://127.0.0.1:{nginx_port}/blobs/{name}?probe", nginx)

@@ -1,4 +1,5 @@
 """Helpers shared by the benchmark modules: a free loopback port and the environment of a benchmark server."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """URLconf of API version 1, mounted at /api/v1/ under the namespace "v1"."""
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
@@ -6,7 +7,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 _PAGE_METHODS = ["get", "head"]
 _swagger_ui = SpectacularSwaggerSplitView.as_view(url_name="v1:schema", http_method_names=_PAGE_METHODS)
 _redoc = SpectacularRedocView.as_view(
-    url_name="v1:schema", http_method_names=_PAGE_METHODS, template_name="core/redoc.html"  # no remote fonts
+    url_name="v1:schema",
+    http_method_names=_PAGE_METHODS,
+    template_name="core/redoc.html",  # no remote fonts
 )
 
 urlpatterns = [

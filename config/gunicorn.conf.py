@@ -3,6 +3,7 @@
 Every value can be overridden from the environment (PORT, HOST, WEB_CONCURRENCY, GUNICORN_TIMEOUT, ...).
 Sync workers: measured on this project's machine, gthread never beat sync and sometimes fell to a third.
 """
+
 import json
 import multiprocessing
 import os

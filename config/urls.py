@@ -1,4 +1,5 @@
 """Root URLconf: health and metrics outside the versioned API, the admin, and /api/v1/."""
+
 from django.contrib import admin
 from django.urls import include, path
 

@@ -1,5 +1,6 @@
 """The admin shows configuration read-only: writes go through the API, where they are validated,
 versioned, encrypted and audited (an admin form would bypass all four)."""
+
 from django.contrib import admin
 
 from configurations.models import ApiKey, Entry, EntryVersion, Environment, Namespace
@@ -56,8 +57,18 @@ class EntryAdmin(ReadOnlyAdmin):
     list_filter = ["value_type", "secret", "environment__namespace"]
     list_select_related = ["environment__namespace"]
     search_fields = ["key"]
-    fields = ["environment", "key", "value_type", "shown_value", "schema", "description", "secret", "version",
-              "updated_at", "updated_by"]
+    fields = [
+        "environment",
+        "key",
+        "value_type",
+        "shown_value",
+        "schema",
+        "description",
+        "secret",
+        "version",
+        "updated_at",
+        "updated_by",
+    ]
     readonly_fields = fields
     inlines = [EntryVersionInline]
 

@@ -9,6 +9,7 @@ CONFIG_API_KEY_CACHE_TTL seconds (revocation removes it at once), fetched in the
 cache keys the view is about to read (`view.api_key_cache_keys(kwargs)`), handed to the view in
 `request.prefetched_cache`. last_used_at is written at most once per CONFIG_API_KEY_LAST_USED_INTERVAL.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -3,6 +3,7 @@
 django-redis raises ConnectionInterrupted (or redis errors) when Redis is unreachable; a read then
 counts as a miss and a write is skipped, logged, never a 500.
 """
+
 from __future__ import annotations
 
 import logging

@@ -3,6 +3,7 @@
 The first key encrypts; every key decrypts, so keys rotate by prepending a new one, running
 `configs_rotate_keys`, then dropping the old one.
 """
+
 from __future__ import annotations
 
 import json

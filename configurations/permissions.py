@@ -1,4 +1,5 @@
 """Who may do what: users by their role's model permissions, API keys only reads of their environment."""
+
 from __future__ import annotations
 
 from rest_framework.request import Request

@@ -12,6 +12,7 @@ two writers publishing out of order just leave a nonce that no older document ca
 is created by a reader with ADD (never overwriting a writer's). If the cache is unreachable when a
 writer publishes, CONFIG_RESOLVED_CACHE_TTL bounds how long the old marker can live.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,8 +67,10 @@ def _render(namespace: str, environment: str, marker: str, *, clear: bool) -> Re
     )
     if environment_id is None:
         raise NotFoundError("No such environment.")
-    rows = Entry.objects.filter(environment_id=environment_id).order_by("key").values_list(
-        "key", "value", "value_encrypted", "secret"
+    rows = (
+        Entry.objects.filter(environment_id=environment_id)
+        .order_by("key")
+        .values_list("key", "value", "value_encrypted", "secret")
     )
     document: dict[str, Any] = {}
     secret_keys = []

@@ -1,5 +1,6 @@
 """Reads of the configuration service. Callers are already scoped: an API key reaches only its own
 environment (configurations.permissions), users see every namespace their role lets them view."""
+
 from __future__ import annotations
 
 import uuid

@@ -3,6 +3,7 @@
 Output serializers show a secret value in clear only when the context says `reveal` (an editor, an
 admin or an API key); the views audit every response that does so for a user.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -116,8 +117,18 @@ class EntryOutputSerializer(_RevealingSerializer):
 
     class Meta:
         model = Entry
-        fields = ["key", "value", "value_type", "schema", "description", "secret", "version", "created_at",
-                  "updated_at", "updated_by"]
+        fields = [
+            "key",
+            "value",
+            "value_type",
+            "schema",
+            "description",
+            "secret",
+            "version",
+            "created_at",
+            "updated_at",
+            "updated_by",
+        ]
 
 
 class EntryVersionOutputSerializer(_RevealingSerializer):

@@ -4,6 +4,7 @@ Every change is validated, versioned, audited inside its transaction, and publis
 cache marker after commit (configurations.resolved), so no instance serves an old resolved document once the
 writer has its answer.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -86,8 +87,9 @@ def environment_create(
 ) -> Environment:
     environment = Environment(namespace=namespace, slug=slug, description=description)
     _save_new(environment, "The namespace has an environment with this slug.", "environment_exists")
-    record("config.environment.created", actor=actor, target=environment, metadata=_location(environment),
-           request=request)
+    record(
+        "config.environment.created", actor=actor, target=environment, metadata=_location(environment), request=request
+    )
     invalidate_on_commit(environment)
     return environment
 
@@ -97,8 +99,14 @@ def environment_update(*, environment: Environment, description: str, actor: Any
     changes = {"description": {"from": environment.description, "to": description}}
     environment.description = description
     environment.save(update_fields=["description", "updated_at"])
-    record("config.environment.updated", actor=actor, target=environment, changes=changes,
-           metadata=_location(environment), request=request)
+    record(
+        "config.environment.updated",
+        actor=actor,
+        target=environment,
+        changes=changes,
+        metadata=_location(environment),
+        request=request,
+    )
     return environment
 
 
@@ -107,8 +115,9 @@ def environment_delete(*, environment: Environment, actor: Any, request: Any = N
     if environment.entries.exists():
         raise ConflictError("The environment still has entries; delete them first.", code="environment_not_empty")
     key_hashes = list(environment.api_keys.values_list("key_hash", flat=True))
-    record("config.environment.deleted", actor=actor, target=environment, metadata=_location(environment),
-           request=request)
+    record(
+        "config.environment.deleted", actor=actor, target=environment, metadata=_location(environment), request=request
+    )
     invalidate_on_commit(environment)
     environment.delete()
     transaction.on_commit(lambda: forget_keys(key_hashes))
@@ -126,17 +135,30 @@ def _set_value(entry: Entry, value: Any) -> None:
 
 def _write_version(entry: Entry, change: str) -> None:
     EntryVersion.objects.create(
-        entry=entry, environment_id=entry.environment_id, key=entry.key, version=entry.version,
-        value_type=entry.value_type, value=entry.value, value_encrypted=entry.value_encrypted,
-        secret=entry.secret, change=change, changed_by=entry.updated_by,
+        entry=entry,
+        environment_id=entry.environment_id,
+        key=entry.key,
+        version=entry.version,
+        value_type=entry.value_type,
+        value=entry.value,
+        value_encrypted=entry.value_encrypted,
+        secret=entry.secret,
+        change=change,
+        changed_by=entry.updated_by,
     )
 
 
 def _committed(entry: Entry, change: str, action: str, changes: dict, actor: Any, request: Any) -> Entry:
     """The common tail of every entry write: history, audit, cache."""
     _write_version(entry, change)
-    record(action, actor=actor, target=entry, changes=changes,
-           metadata={**_location(entry.environment), "entry": entry.key, "version": entry.version}, request=request)
+    record(
+        action,
+        actor=actor,
+        target=entry,
+        changes=changes,
+        metadata={**_location(entry.environment), "entry": entry.key, "version": entry.version},
+        request=request,
+    )
     invalidate_on_commit(entry.environment)
     return entry
 
@@ -175,22 +197,27 @@ def entry_create(
 ) -> Entry:
     validate_schema(schema)
     validate_value(value, value_type=value_type, schema=schema)
-    entry = Entry(environment=environment, key=key, value_type=value_type, schema=schema, description=description,
-                  secret=secret, version=1, updated_by=_user(actor))
+    entry = Entry(
+        environment=environment,
+        key=key,
+        value_type=value_type,
+        schema=schema,
+        description=description,
+        secret=secret,
+        version=1,
+        updated_by=_user(actor),
+    )
     _set_value(entry, value)
     _save_new(entry, "The environment has an entry with this key.", "entry_exists")
-    return _committed(entry, EntryVersion.Change.CREATED, "config.entry.created", _diff({}, _snapshot(entry)),
-                      actor, request)
+    return _committed(
+        entry, EntryVersion.Change.CREATED, "config.entry.created", _diff({}, _snapshot(entry)), actor, request
+    )
 
 
 def _lock(entry: Entry, if_match: list[str] | None) -> Entry:
     """Lock the row, then compare: the check and the write are one step, so one of N racing writers wins."""
     try:
-        locked = (
-            Entry.objects.select_for_update(of=("self",))
-            .select_related("environment__namespace")
-            .get(pk=entry.pk)
-        )
+        locked = Entry.objects.select_for_update(of=("self",)).select_related("environment__namespace").get(pk=entry.pk)
     except Entry.DoesNotExist:
         raise NotFoundError("No such entry.") from None
     if if_match is not None and "*" not in if_match and locked.etag not in if_match:
@@ -215,14 +242,11 @@ def entry_update(
     entry.version += 1
     entry.updated_by = _user(actor)
     entry.save()
-    return _committed(entry, EntryVersion.Change.UPDATED, "config.entry.updated", _diff(before, after), actor,
-                      request)
+    return _committed(entry, EntryVersion.Change.UPDATED, "config.entry.updated", _diff(before, after), actor, request)
 
 
 @transaction.atomic
-def entry_rollback(
-    *, entry: Entry, version: int, if_match: list[str] | None, actor: Any, request: Any = None
-) -> Entry:
+def entry_rollback(*, entry: Entry, version: int, if_match: list[str] | None, actor: Any, request: Any = None) -> Entry:
     """A new version carrying version `version`'s value (and type); history is never rewritten."""
     entry = _lock(entry, if_match)
     source = entry.versions.filter(version=version).first()
@@ -244,8 +268,14 @@ def entry_rollback(
 def entry_delete(*, entry: Entry, if_match: list[str], actor: Any, request: Any = None) -> None:
     """Delete the entry; its versions stay (entry set to NULL) for the record."""
     entry = _lock(entry, if_match)
-    record("config.entry.deleted", actor=actor, target=entry, changes={"version": entry.version},
-           metadata={**_location(entry.environment), "entry": entry.key}, request=request)
+    record(
+        "config.entry.deleted",
+        actor=actor,
+        target=entry,
+        changes={"version": entry.version},
+        metadata={**_location(entry.environment), "entry": entry.key},
+        request=request,
+    )
     invalidate_on_commit(entry.environment)
     entry.delete()
 
@@ -267,12 +297,23 @@ def api_key_create(
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": ["The expiry must be in the future."]})
     raw_key = f"ck_{secrets.token_urlsafe(32)}"
-    api_key = ApiKey(environment=environment, name=name, prefix=raw_key[:11], key_hash=hash_key(raw_key),
-                     expires_at=expires_at, created_by=_user(actor))
+    api_key = ApiKey(
+        environment=environment,
+        name=name,
+        prefix=raw_key[:11],
+        key_hash=hash_key(raw_key),
+        expires_at=expires_at,
+        created_by=_user(actor),
+    )
     _save_new(api_key, "Key collision; try again.", "api_key_conflict")
-    record("apikey.created", actor=actor, target=api_key,
-           changes={"name": name, "expires_at": expires_at.isoformat() if expires_at else None},
-           metadata=_location(environment), request=request)
+    record(
+        "apikey.created",
+        actor=actor,
+        target=api_key,
+        changes={"name": name, "expires_at": expires_at.isoformat() if expires_at else None},
+        metadata=_location(environment),
+        request=request,
+    )
     return api_key, raw_key
 
 
@@ -283,8 +324,14 @@ def api_key_revoke(*, api_key: ApiKey, actor: Any, request: Any = None) -> ApiKe
         return api_key
     api_key.revoked_at = timezone.now()
     api_key.save(update_fields=["revoked_at"])
-    record("apikey.revoked", actor=actor, target=api_key, changes={"name": api_key.name},
-           metadata=_location(api_key.environment), request=request)
+    record(
+        "apikey.revoked",
+        actor=actor,
+        target=api_key,
+        changes={"name": api_key.name},
+        metadata=_location(api_key.environment),
+        request=request,
+    )
     key_hash = api_key.key_hash
     transaction.on_commit(lambda: forget_keys([key_hash]))
     return api_key

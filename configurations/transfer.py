@@ -4,6 +4,7 @@ The document: {"namespace": slug, "description": ..., "environments": [{"slug", 
 "entries": [{"key", "value_type", "value", "schema", "description", "secret"}]}]}. Secret values are
 exported only on request; an imported secret entry without a value keeps its current value.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,16 +37,25 @@ def configuration_export(*, namespace: str, environment: str | None = None, incl
             for env in environments
         ],
     }
-    revealed = [f"{env['slug']}/{entry['key']}" for env in document["environments"] for entry in env["entries"]
-                if entry["secret"] and include_secrets]
+    revealed = [
+        f"{env['slug']}/{entry['key']}"
+        for env in document["environments"]
+        for entry in env["entries"]
+        if entry["secret"] and include_secrets
+    ]
     if revealed:  # an operator now holds these secrets in clear: on the record, like any reveal
         services.secret_reveal_record(target=ns, keys=revealed, request=None)
     return document
 
 
 def _exported(entry: Entry, include_secrets: bool) -> dict[str, Any]:
-    data = {"key": entry.key, "value_type": entry.value_type, "schema": entry.schema,
-            "description": entry.description, "secret": entry.secret}
+    data = {
+        "key": entry.key,
+        "value_type": entry.value_type,
+        "schema": entry.schema,
+        "description": entry.description,
+        "secret": entry.secret,
+    }
     if not entry.secret or include_secrets:
         data["value"] = stored_value(entry)
     return data
@@ -67,8 +77,11 @@ def configuration_import(*, document: Any, dry_run: bool = False) -> dict[str, i
     if not isinstance(document, dict):
         raise ValidationError({"document": ["The document is an object."]})
     counts = {"namespaces": 0, "environments": 0, "entries_created": 0, "entries_updated": 0}
-    head = _checked(NamespaceCreateInputSerializer, {"slug": document.get("namespace"),
-                                                      "description": document.get("description", "")}, "namespace")
+    head = _checked(
+        NamespaceCreateInputSerializer,
+        {"slug": document.get("namespace"), "description": document.get("description", "")},
+        "namespace",
+    )
     namespace = Namespace.objects.filter(slug=head["slug"]).first()
     if namespace is None:
         namespace = services.namespace_create(**head, actor=services.SYSTEM_ACTOR)
@@ -88,8 +101,11 @@ def _environment(namespace: Namespace, data: dict, index: int, counts: dict[str,
     slug = data.get("slug")
     environment = Environment.objects.select_related("namespace").filter(namespace=namespace, slug=slug).first()
     if environment is None:
-        fields = _checked(NamespaceCreateInputSerializer, {"slug": slug, "description": data.get("description", "")},
-                          f"environments.{index}")
+        fields = _checked(
+            NamespaceCreateInputSerializer,
+            {"slug": slug, "description": data.get("description", "")},
+            f"environments.{index}",
+        )
         environment = services.environment_create(namespace=namespace, **fields, actor=services.SYSTEM_ACTOR)
         counts["environments"] += 1
     return environment

@@ -1,4 +1,5 @@
 """Validation of entry values against their type and optional JSON Schema (jsonschema library)."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """HTTP views of the configuration service: validate, call one service or selector, serialize."""
+
 from __future__ import annotations
 
 import uuid
@@ -42,7 +43,9 @@ ETAG_HEADER = OpenApiParameter(
     "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=True, description="Strong entity tag."
 )
 IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
     description="The entry's ETag from a GET; required (428 without, 412 when stale).",
 )
 STALE = problem("If-Match does not match the current version (precondition_failed).")
@@ -84,12 +87,14 @@ def _slug_views(output: type, create_input: type, update_input: type, noun: str)
     return {
         "list": extend_schema(summary=f"List {noun}s", responses={200: output(many=True)}),
         "create": extend_schema(
-            summary=f"Create a {noun} (admin)", request=create_input,
+            summary=f"Create a {noun} (admin)",
+            request=create_input,
             responses={201: output, 409: problem(f"A {noun} with this slug exists.")},
         ),
         "retrieve": extend_schema(summary=f"Get a {noun}", responses={200: output}),
         "partial_update": extend_schema(
-            summary=f"Change a {noun}'s description (admin; the slug is immutable)", request=update_input,
+            summary=f"Change a {noun}'s description (admin; the slug is immutable)",
+            request=update_input,
             responses={200: output},
         ),
         "destroy": extend_schema(
@@ -99,8 +104,9 @@ def _slug_views(output: type, create_input: type, update_input: type, noun: str)
     }
 
 
-_NAMESPACE_SCHEMA = _slug_views(NamespaceOutputSerializer, NamespaceCreateInputSerializer,
-                                NamespaceUpdateInputSerializer, "namespace")
+_NAMESPACE_SCHEMA = _slug_views(
+    NamespaceOutputSerializer, NamespaceCreateInputSerializer, NamespaceUpdateInputSerializer, "namespace"
+)
 
 
 class NamespaceViewSet(ConfigurationViewSet):
@@ -135,8 +141,9 @@ class NamespaceViewSet(ConfigurationViewSet):
         namespace = selectors.namespace_get(slug=ns)
         data = _valid(NamespaceUpdateInputSerializer, request)
         description = data.get("description", namespace.description)
-        namespace = services.namespace_update(namespace=namespace, description=description, actor=request.user,
-                                              request=request)
+        namespace = services.namespace_update(
+            namespace=namespace, description=description, actor=request.user, request=request
+        )
         return Response(NamespaceOutputSerializer(namespace).data)
 
     @_NAMESPACE_SCHEMA["destroy"]
@@ -145,8 +152,9 @@ class NamespaceViewSet(ConfigurationViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-_ENVIRONMENT_SCHEMA = _slug_views(EnvironmentOutputSerializer, EnvironmentCreateInputSerializer,
-                                  EnvironmentUpdateInputSerializer, "environment")
+_ENVIRONMENT_SCHEMA = _slug_views(
+    EnvironmentOutputSerializer, EnvironmentCreateInputSerializer, EnvironmentUpdateInputSerializer, "environment"
+)
 
 
 class EnvironmentViewSet(ConfigurationViewSet):
@@ -183,8 +191,9 @@ class EnvironmentViewSet(ConfigurationViewSet):
         environment = self.environment()
         data = _valid(EnvironmentUpdateInputSerializer, request)
         description = data.get("description", environment.description)
-        environment = services.environment_update(environment=environment, description=description,
-                                                  actor=request.user, request=request)
+        environment = services.environment_update(
+            environment=environment, description=description, actor=request.user, request=request
+        )
         return Response(EnvironmentOutputSerializer(environment).data)
 
     @_ENVIRONMENT_SCHEMA["destroy"]
@@ -240,7 +249,8 @@ class EntryViewSet(ConfigurationViewSet):
         return self.get_paginated_response(body)
 
     @extend_schema(
-        summary="Create an entry (version 1)", request=EntryCreateInputSerializer,
+        summary="Create an entry (version 1)",
+        request=EntryCreateInputSerializer,
         responses={201: EntryOutputSerializer, 409: problem("The environment has an entry with this key.")},
         parameters=[ETAG_HEADER],
     )
@@ -255,15 +265,19 @@ class EntryViewSet(ConfigurationViewSet):
         return self._entry_response(selectors.entry_get(environment=self.environment(), key=key))
 
     @extend_schema(
-        summary="Replace an entry's value (If-Match required)", request=EntryPutInputSerializer,
-        responses={200: EntryOutputSerializer, 412: STALE, 428: MISSING_IF_MATCH}, parameters=[IF_MATCH, ETAG_HEADER],
+        summary="Replace an entry's value (If-Match required)",
+        request=EntryPutInputSerializer,
+        responses={200: EntryOutputSerializer, 412: STALE, 428: MISSING_IF_MATCH},
+        parameters=[IF_MATCH, ETAG_HEADER],
     )
     def update(self, request: Request, ns: str, env: str, key: str) -> Response:
         return self._write(request, key, EntryPutInputSerializer)
 
     @extend_schema(
-        summary="Change some fields of an entry (If-Match required)", request=EntryPatchInputSerializer,
-        responses={200: EntryOutputSerializer, 412: STALE, 428: MISSING_IF_MATCH}, parameters=[IF_MATCH, ETAG_HEADER],
+        summary="Change some fields of an entry (If-Match required)",
+        request=EntryPatchInputSerializer,
+        responses={200: EntryOutputSerializer, 412: STALE, 428: MISSING_IF_MATCH},
+        parameters=[IF_MATCH, ETAG_HEADER],
     )
     def partial_update(self, request: Request, ns: str, env: str, key: str) -> Response:
         return self._write(request, key, EntryPatchInputSerializer)
@@ -272,21 +286,24 @@ class EntryViewSet(ConfigurationViewSet):
         entry = selectors.entry_get(environment=self.environment(), key=key)
         if_match = _if_match(request)
         fields = _valid(serializer_class, request)
-        entry = services.entry_update(entry=entry, if_match=if_match, fields=fields, actor=request.user,
-                                      request=request)
+        entry = services.entry_update(
+            entry=entry, if_match=if_match, fields=fields, actor=request.user, request=request
+        )
         return self._entry_response(entry)
 
     @extend_schema(
         summary="Delete an entry (If-Match required; its history is kept)",
-        responses={204: None, 412: STALE, 428: MISSING_IF_MATCH}, parameters=[IF_MATCH],
+        responses={204: None, 412: STALE, 428: MISSING_IF_MATCH},
+        parameters=[IF_MATCH],
     )
     def destroy(self, request: Request, ns: str, env: str, key: str) -> Response:
         entry = selectors.entry_get(environment=self.environment(), key=key)
         services.entry_delete(entry=entry, if_match=_if_match(request), actor=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(summary="Every version of an entry, newest first",
-                   responses={200: EntryVersionOutputSerializer(many=True)})
+    @extend_schema(
+        summary="Every version of an entry, newest first", responses={200: EntryVersionOutputSerializer(many=True)}
+    )
     def versions(self, request: Request, ns: str, env: str, key: str) -> Response:
         entry = selectors.entry_get(environment=self.environment(), key=key)
         page = self.paginate_queryset(selectors.entry_version_list(entry=entry))
@@ -295,11 +312,16 @@ class EntryViewSet(ConfigurationViewSet):
         return self.get_paginated_response(EntryVersionOutputSerializer(page, many=True, context=context).data)
 
     @extend_schema(
-        summary="Roll back: a new version with an earlier version's value", request=EntryRollbackInputSerializer,
+        summary="Roll back: a new version with an earlier version's value",
+        request=EntryRollbackInputSerializer,
         responses={200: EntryOutputSerializer, 412: STALE},
         parameters=[
-            OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                             description="Optional: the entry's ETag; 412 when stale."),
+            OpenApiParameter(
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Optional: the entry's ETag; 412 when stale.",
+            ),
             ETAG_HEADER,
         ],
     )
@@ -307,8 +329,9 @@ class EntryViewSet(ConfigurationViewSet):
         entry = selectors.entry_get(environment=self.environment(), key=key)
         if_match = _if_match(request, required=False)
         data = _valid(EntryRollbackInputSerializer, request)
-        entry = services.entry_rollback(entry=entry, version=data["version"], if_match=if_match, actor=request.user,
-                                        request=request)
+        entry = services.entry_rollback(
+            entry=entry, version=data["version"], if_match=if_match, actor=request.user, request=request
+        )
         return self._entry_response(entry)
 
 
@@ -326,8 +349,12 @@ class ResolvedViewSet(ConfigurationViewSet):
     @extend_schema(
         summary="The environment as one flat JSON object {key: value}",
         parameters=[
-            OpenApiParameter("If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                             description="A previous ETag: 304 when the document is unchanged."),
+            OpenApiParameter(
+                "If-None-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="A previous ETag: 304 when the document is unchanged.",
+            ),
             ETAG_HEADER,
         ],
         responses={
@@ -359,20 +386,29 @@ class ApiKeyViewSet(ConfigurationViewSet):
         "destroy": ["configurations.delete_apikey"],
     }
 
-    @extend_schema(summary="List an environment's API keys (never the keys themselves)",
-                   responses={200: ApiKeyOutputSerializer(many=True)})
+    @extend_schema(
+        summary="List an environment's API keys (never the keys themselves)",
+        responses={200: ApiKeyOutputSerializer(many=True)},
+    )
     def list(self, request: Request, ns: str, env: str) -> Response:
         page = self.paginate_queryset(selectors.api_key_list(environment=self.environment()))
         return self.get_paginated_response(ApiKeyOutputSerializer(page, many=True).data)
 
-    @extend_schema(summary="Create a read-only API key; the key is in this response only",
-                   request=ApiKeyCreateInputSerializer, responses={201: ApiKeyCreatedOutputSerializer})
+    @extend_schema(
+        summary="Create a read-only API key; the key is in this response only",
+        request=ApiKeyCreateInputSerializer,
+        responses={201: ApiKeyCreatedOutputSerializer},
+    )
     def create(self, request: Request, ns: str, env: str) -> Response:
         environment = self.environment()
         data = _valid(ApiKeyCreateInputSerializer, request)
-        api_key, raw_key = services.api_key_create(environment=environment, name=data["name"],
-                                                   expires_at=data.get("expires_at"), actor=request.user,
-                                                   request=request)
+        api_key, raw_key = services.api_key_create(
+            environment=environment,
+            name=data["name"],
+            expires_at=data.get("expires_at"),
+            actor=request.user,
+            request=request,
+        )
         api_key.key = raw_key
         return Response(ApiKeyCreatedOutputSerializer(api_key).data, status=status.HTTP_201_CREATED)
 

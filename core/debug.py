@@ -2,6 +2,7 @@
 
 Kept apart from core.exceptions: Django imports it while configuring logging, before apps are ready.
 """
+
 from django.utils.html import escape
 from django.views.debug import ExceptionReporter
 

@@ -1,5 +1,6 @@
 """The exceptions that mean a backing service is unreachable (not a bug): shared by the error handling
 (503 instead of 500) and by code that may degrade instead of failing (throttling)."""
+
 import redis
 from django.db import InterfaceError, OperationalError
 from django_redis.exceptions import ConnectionInterrupted

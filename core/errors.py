@@ -2,6 +2,7 @@
 
 Each error carries its HTTP status and a stable machine-readable `code` for clients.
 """
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """DRF exception handler: every error of an API view becomes RFC 9457 problem+json."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -86,4 +87,3 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
     response.data = body
     response.content_type = PROBLEM_CONTENT_TYPE
     return response
-

@@ -1,4 +1,5 @@
 """Logging filters: request context on every line, and redaction of anything that looks secret."""
+
 from __future__ import annotations
 
 import logging
@@ -54,9 +55,7 @@ def _redact_value(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, Mapping):
-        return {
-            key: REDACTED if _SECRET_KEYS.search(str(key)) else _redact_value(item) for key, item in value.items()
-        }
+        return {key: REDACTED if _SECRET_KEYS.search(str(key)) else _redact_value(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set):
         return [_redact_value(item) for item in value]
     if value is None or isinstance(value, bool | int | float):

@@ -1,4 +1,5 @@
 """Cross-cutting HTTP behaviour: request ids, the request log line, CSP, problem+json for every error."""
+
 from __future__ import annotations
 
 import errno
@@ -96,8 +97,6 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
-
-
 class ProblemDetailsMiddleware:
     """Under /api/, every error response is problem+json, whoever produced it.
 
@@ -154,4 +153,3 @@ class ProblemDetailsMiddleware:
             if header.lower() not in ("content-type", "content-length", "content-language"):
                 problem[header] = value
         return problem
-

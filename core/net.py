@@ -4,6 +4,7 @@ X-Forwarded-For is client-controlled: only hops appended by a proxy listed in TR
 believed. The list is walked from the right (the hop nearest to us) and the first address that is not
 a trusted proxy is the client. With no trusted proxies configured, the socket peer is the client.
 """
+
 from __future__ import annotations
 
 import ipaddress

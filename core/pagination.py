@@ -1,4 +1,5 @@
 """Pagination: every list is `{"count", "next", "previous", "results"}`."""
+
 from rest_framework import pagination
 
 

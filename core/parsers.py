@@ -3,6 +3,7 @@
 DRF's JSONParser reads the whole stream without Django's DATA_UPLOAD_MAX_MEMORY_SIZE check, so an
 oversized body would be read into memory before anything refused it; this parser refuses it first (413).
 """
+
 from __future__ import annotations
 
 import json

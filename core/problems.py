@@ -1,4 +1,5 @@
 """RFC 9457 problem details: the one shape of every error under /api/."""
+
 from __future__ import annotations
 
 import json

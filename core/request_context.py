@@ -1,4 +1,5 @@
 """Per-request context (request id) visible to logging and error rendering without passing it around."""
+
 from __future__ import annotations
 
 import contextvars

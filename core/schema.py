@@ -6,6 +6,7 @@ once, so each view only declares its own domain errors. A view declares more (or
 `extend_schema(responses={409: problem("...")})`; any error status it declares without a body, or with the
 ProblemDetail schema, is documented as `application/problem+json`.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -113,7 +114,9 @@ class BearerJWTScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
         definition = build_bearer_security_scheme_object(
-            header_name="HTTP_AUTHORIZATION", token_prefix="Bearer", bearer_format="JWT"  # noqa: S106  # nosec B106
+            header_name="HTTP_AUTHORIZATION",
+            token_prefix="Bearer",  # noqa: S106  # nosec B106
+            bearer_format="JWT",
         )
         definition["description"] = "`Authorization: Bearer <access JWT>` from the login or refresh endpoint."
         return definition

@@ -1,4 +1,5 @@
 """Serializer bases that reject fields the endpoint does not know (API.md: unknown fields are 400)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

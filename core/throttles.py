@@ -4,6 +4,7 @@ They count on the shared cache; when it is unreachable they let the request thro
 fail it: throttling protects the service, it must not take it down with Redis. (The login lockout, a
 security control, fails closed instead: accounts.lockout.)
 """
+
 import logging
 
 from rest_framework import throttling

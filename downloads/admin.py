@@ -1,5 +1,6 @@
 """Read-mostly admin pages: content changes go through the API (services keep blobs, hashes and audit
 consistent), quotas are edited here."""
+
 from django.contrib import admin
 
 from downloads.models import Download, File, StorageQuota

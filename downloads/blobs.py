@@ -3,6 +3,7 @@
 Every byte of content is written once, straight into its final blob, and hashed on the way (the whole
 sha256 and the chunk manifest), so nothing is held whole in memory or written twice.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -3,6 +3,7 @@
 The signature makes tampering detectable without a lookup (403); the row makes links revocable: deleting
 the file or replacing its content deletes the rows, and the bound ETag must still be the file's (410).
 """
+
 from __future__ import annotations
 
 from django.core import signing

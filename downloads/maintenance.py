@@ -1,4 +1,5 @@
 """Operator jobs behind `files_cleanup` and `files_verify` (the commands only parse options and print)."""
+
 from __future__ import annotations
 
 import glob

@@ -1,4 +1,5 @@
 """Stored files, their signed links, downloads (the recovery API) and per-user quotas."""
+
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
 """Reads of files and downloads, scoped to what the caller may see (others' objects are simply not there)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Data shapes of the files and downloads API (input and output separate, names unique project-wide)."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -52,8 +53,20 @@ class DownloadOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Download
         fields = [
-            "id", "file", "status", "size", "sha256", "etag", "chunk_size", "chunks", "bytes_received",
-            "next_offset", "content_url", "created_at", "updated_at", "completed_at",
+            "id",
+            "file",
+            "status",
+            "size",
+            "sha256",
+            "etag",
+            "chunk_size",
+            "chunks",
+            "bytes_received",
+            "next_offset",
+            "content_url",
+            "created_at",
+            "updated_at",
+            "completed_at",
         ]
         read_only_fields = fields
 

@@ -1,4 +1,5 @@
 """Writes of files, signed links, downloads and quotas. Reads live in selectors.py."""
+
 from __future__ import annotations
 
 import os

@@ -9,6 +9,7 @@ On the local file system a single range (or the whole file) is answered with a F
 open file positioned at the range start and an exact Content-Length: gunicorn's `wsgi.file_wrapper`
 then sends `Content-Length` bytes from the file's current offset with sendfile (zero copy).
 """
+
 from __future__ import annotations
 
 import io

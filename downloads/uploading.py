@@ -4,6 +4,7 @@ Django runs upload handlers when the body is first parsed (the first access to r
 FILES), so the view installs this handler before DRF initializes the request; nothing else reads the body
 before it (DRF views are CSRF-exempt and JWT authentication does not touch the body).
 """
+
 from __future__ import annotations
 
 from typing import Any, cast

@@ -1,4 +1,5 @@
 """Files and downloads API: thin views over selectors and services; bytes go through serving.serve_file."""
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -1,4 +1,5 @@
 """Readiness checks: read-only probes of each dependency, each timed, all bounded by one deadline."""
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 With PROMETHEUS_MULTIPROC_DIR set (config/gunicorn.conf.py sets it) every worker writes its samples to
 files there and a scrape aggregates them all; dead workers' files are cleaned up by the child_exit hook.
 """
+
 from __future__ import annotations
 
 import os

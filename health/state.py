@@ -1,4 +1,5 @@
 """Process state that readiness reports: set when a graceful shutdown begins, so traffic drains first."""
+
 import threading
 
 _shutting_down = threading.Event()

@@ -1,4 +1,5 @@
 """Liveness, readiness and metrics: plain Django views, no authentication, no /api prefix."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -34,4 +35,3 @@ def readiness(request: HttpRequest) -> JsonResponse:
 def metrics_view(request: HttpRequest) -> HttpResponse:
     body, content_type = exposition()
     return HttpResponse(body, content_type=content_type)
-

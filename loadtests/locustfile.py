@@ -12,6 +12,7 @@ Mix, by share of virtual users:
 
 Anything but the expected status is a failure named by status; 429s show up as their own kind.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -52,8 +53,10 @@ class _Authenticated(HttpUser):
 
     def login(self) -> None:
         with self.client.post(
-            "/api/v1/auth/token/", json={"email": self.email, "password": SEED["password"]},
-            name="POST /auth/token/", catch_response=True,
+            "/api/v1/auth/token/",
+            json={"email": self.email, "password": SEED["password"]},
+            name="POST /auth/token/",
+            catch_response=True,
         ) as response:
             _expect(response, 200)
             if response.status_code == 200:
@@ -63,8 +66,10 @@ class _Authenticated(HttpUser):
 
     def refresh(self) -> None:
         with self.client.post(
-            "/api/v1/auth/token/refresh/", json={"refresh": self.refresh_token},
-            name="POST /auth/token/refresh/", catch_response=True,
+            "/api/v1/auth/token/refresh/",
+            json={"refresh": self.refresh_token},
+            name="POST /auth/token/refresh/",
+            catch_response=True,
         ) as response:
             _expect(response, 200)
             if response.status_code == 200:
@@ -86,7 +91,9 @@ class ConfigClient(HttpUser):
     def resolved(self) -> None:
         headers = {"If-None-Match": self.etag} if self.etag else {}
         with self.client.get(
-            f"{ENV_PATH}/resolved/", headers=headers, name="GET resolved (Api-Key, If-None-Match)",
+            f"{ENV_PATH}/resolved/",
+            headers=headers,
+            name="GET resolved (Api-Key, If-None-Match)",
             catch_response=True,
         ) as response:
             _expect(response, 200, 304)
@@ -154,8 +161,11 @@ class Editor(_Authenticated):
         if not etag:
             return
         with self.client.patch(
-            path, json={"value": int(value) + 1}, headers={"If-Match": etag},
-            name="PATCH entry (If-Match)", catch_response=True,
+            path,
+            json={"value": int(value) + 1},
+            headers={"If-Match": etag},
+            name="PATCH entry (If-Match)",
+            catch_response=True,
         ) as response:
             _expect(response, 200)
 
@@ -196,8 +206,10 @@ class Auditor(_Authenticated):
     @task(1)
     def filtered(self) -> None:
         with self.client.get(
-            "/api/v1/audit/events/", params={"action": "config.entry.updated"},
-            name="GET audit events ?action=", catch_response=True,
+            "/api/v1/audit/events/",
+            params={"action": "config.entry.updated"},
+            name="GET audit events ?action=",
+            catch_response=True,
         ) as response:
             _expect(response, 200)
 
@@ -217,7 +229,9 @@ class Downloader(_Authenticated):
         start = random.randrange(self.size - 1)
         end = min(self.size - 1, start + random.choice((1023, 16383, 65535)))
         with self.client.get(
-            self.content, headers={"Range": f"bytes={start}-{end}"}, name="GET file content (Range)",
+            self.content,
+            headers={"Range": f"bytes={start}-{end}"},
+            name="GET file content (Range)",
             catch_response=True,
         ) as response:
             _expect(response, 206)
@@ -230,7 +244,9 @@ class Downloader(_Authenticated):
         if not self.etag:
             return
         with self.client.get(
-            self.content, headers={"Range": "bytes=-4096", "If-Range": self.etag}, name="GET file content (If-Range)",
+            self.content,
+            headers={"Range": "bytes=-4096", "If-Range": self.etag},
+            name="GET file content (If-Range)",
             catch_response=True,
         ) as response:
             _expect(response, 206)

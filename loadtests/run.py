@@ -7,6 +7,7 @@ Every virtual user comes from 127.0.0.1, so the per-IP limits (anonymous and log
 lockout) are raised for the run: at their defaults a hundred users behind one address are one client
 and most logins would be refused by design. Per-user and per-key behaviour is left as configured.
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,12 +32,27 @@ RAISED_LIMITS = {
 def _locust(stack: Stack, seed_path: Path) -> int:
     users = os.environ.get("LOAD_USERS", "100")
     command = [
-        str(Path(sys.executable).parent / "locust"), "-f", str(ROOT / "loadtests" / "locustfile.py"),
-        "--headless", "--host", stack.base_url,
-        "--users", users, "--spawn-rate", os.environ.get("LOAD_SPAWN_RATE", "5"),
-        "--run-time", os.environ.get("LOAD_TIME", "3m"), "--stop-timeout", "10",
-        "--csv", str(REPORTS / "load"), "--html", str(REPORTS / "report.html"),
-        "--only-summary", "--loglevel", "WARNING",
+        str(Path(sys.executable).parent / "locust"),
+        "-f",
+        str(ROOT / "loadtests" / "locustfile.py"),
+        "--headless",
+        "--host",
+        stack.base_url,
+        "--users",
+        users,
+        "--spawn-rate",
+        os.environ.get("LOAD_SPAWN_RATE", "5"),
+        "--run-time",
+        os.environ.get("LOAD_TIME", "3m"),
+        "--stop-timeout",
+        "10",
+        "--csv",
+        str(REPORTS / "load"),
+        "--html",
+        str(REPORTS / "report.html"),
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
     ]
     env = {**os.environ, "LOAD_SEED": str(seed_path)}
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode  # noqa: S603 - fixed argv

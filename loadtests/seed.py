@@ -1,5 +1,6 @@
 """Seed data for the load run, through the public API where one exists (users straight into the database:
 registration would need the e-mail round trip). Writes the seed as JSON for the locustfile."""
+
 from __future__ import annotations
 
 import json
@@ -64,13 +65,21 @@ class Seeder:
         for index in range(ROLES["editor"]):
             self.api("POST", entries, 201, json={"key": f"edit.key-{index:03}", "value": 0, "value_type": "integer"})
         keys = [
-            self.api("POST", f"/namespaces/{NAMESPACE}/environments/{ENVIRONMENT}/api-keys/", 201,
-                     json={"name": f"load-client-{index}"})["key"]
+            self.api(
+                "POST",
+                f"/namespaces/{NAMESPACE}/environments/{ENVIRONMENT}/api-keys/",
+                201,
+                json={"name": f"load-client-{index}"},
+            )["key"]
             for index in range(5)
         ]
-        return {"namespace": NAMESPACE, "environment": ENVIRONMENT, "api_keys": keys,
-                "read_keys": [f"read.key-{index:03}" for index in range(READ_KEYS)],
-                "edit_keys": [f"edit.key-{index:03}" for index in range(ROLES["editor"])]}
+        return {
+            "namespace": NAMESPACE,
+            "environment": ENVIRONMENT,
+            "api_keys": keys,
+            "read_keys": [f"read.key-{index:03}" for index in range(READ_KEYS)],
+            "edit_keys": [f"edit.key-{index:03}" for index in range(ROLES["editor"])],
+        }
 
     def files(self, role: str, count: int) -> dict[str, str]:
         """Each user gets a file of its own (files are private): {email: file id}."""
@@ -80,8 +89,10 @@ class Seeder:
             address = email(role, index)
             token = self.stack.token(address, PASSWORD)
             response = self.http.post(
-                f"{self.stack.base_url}/api/v1/files/", headers={"Authorization": f"Bearer {token}"},
-                files={"file": (f"{role}-{index}.bin", content, "application/octet-stream")}, timeout=60,
+                f"{self.stack.base_url}/api/v1/files/",
+                headers={"Authorization": f"Bearer {token}"},
+                files={"file": (f"{role}-{index}.bin", content, "application/octet-stream")},
+                timeout=60,
             )
             if response.status_code != 201:
                 raise RuntimeError(f"seed: upload -> {response.status_code} {response.text[:300]}")

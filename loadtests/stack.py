@@ -6,6 +6,7 @@ on a free loopback port with production settings (DEBUG off, generated keys). Re
 REDIS_URL (default redis://127.0.0.1:6379/7) with a key prefix of its own. Everything it started is
 stopped by PID; the database is dropped unless KEEP_DB=true.
 """
+
 from __future__ import annotations
 
 import json
@@ -129,8 +130,14 @@ class Stack:
 
     def manage(self, *args: str, stdin: str | None = None) -> str:
         result = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, input=stdin,
-            capture_output=True, text=True, check=False, timeout=600,
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
         )
         if result.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
@@ -138,8 +145,15 @@ class Stack:
 
     def start(self) -> None:
         command = [
-            sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py",
-            "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "config/gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.workers),
         ]
         log = open(self.var_dir / "gunicorn.log", "ab")  # noqa: SIM115 - kept open for the server's life
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603

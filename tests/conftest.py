@@ -1,4 +1,5 @@
 """Fixtures shared by every test module: users by role and API clients. App fixtures live beside their tests."""
+
 import pytest
 from django.core.cache import cache
 

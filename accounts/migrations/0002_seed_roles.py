@@ -2,6 +2,7 @@
 
 Other apps grant their own permissions to these groups in their own migrations (accounts.roles).
 """
+
 from django.db import migrations
 
 from accounts.roles import ALL, grant_role_permissions

@@ -1,5 +1,6 @@
 """Grants the admin role the permissions of the models added after 0002 (user sessions) and those of
 django.contrib.auth (groups and their permissions), so administrators can edit the roles in the admin."""
+
 from django.db import migrations
 
 from accounts.roles import ALL, grant_role_permissions

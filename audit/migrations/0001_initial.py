@@ -4,58 +4,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('last_seq', models.BigIntegerField(default=0)),
-                ('last_hash', models.CharField(blank=True, default='', max_length=64)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("last_seq", models.BigIntegerField(default=0)),
+                ("last_hash", models.CharField(blank=True, default="", max_length=64)),
             ],
         ),
         migrations.CreateModel(
-            name='AuditCheckpoint',
+            name="AuditCheckpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField()),
-                ('before', models.DateTimeField()),
-                ('last_seq', models.BigIntegerField()),
-                ('last_hash', models.CharField(max_length=64)),
-                ('pruned_count', models.BigIntegerField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField()),
+                ("before", models.DateTimeField()),
+                ("last_seq", models.BigIntegerField()),
+                ("last_hash", models.CharField(max_length=64)),
+                ("pruned_count", models.BigIntegerField()),
             ],
             options={
-                'ordering': ['-last_seq'],
+                "ordering": ["-last_seq"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('seq', models.BigIntegerField(blank=True, help_text='Position in the chain (sealed).', null=True, unique=True)),
-                ('timestamp', models.DateTimeField()),
-                ('actor', models.CharField(blank=True, default='', max_length=64)),
-                ('actor_type', models.CharField(choices=[('user', 'User'), ('api_key', 'API key'), ('system', 'System'), ('anonymous', 'Anonymous')], max_length=16)),
-                ('action', models.CharField(max_length=100)),
-                ('target_type', models.CharField(blank=True, default='', max_length=100)),
-                ('target_id', models.CharField(blank=True, default='', max_length=100)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, default='', max_length=512)),
-                ('request_id', models.CharField(blank=True, default='', max_length=128)),
-                ('changes', models.JSONField(blank=True, null=True)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('prev_hash', models.CharField(blank=True, max_length=64, null=True)),
-                ('hash', models.CharField(blank=True, max_length=64, null=True)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "seq",
+                    models.BigIntegerField(
+                        blank=True, help_text="Position in the chain (sealed).", null=True, unique=True
+                    ),
+                ),
+                ("timestamp", models.DateTimeField()),
+                ("actor", models.CharField(blank=True, default="", max_length=64)),
+                (
+                    "actor_type",
+                    models.CharField(
+                        choices=[
+                            ("user", "User"),
+                            ("api_key", "API key"),
+                            ("system", "System"),
+                            ("anonymous", "Anonymous"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("action", models.CharField(max_length=100)),
+                ("target_type", models.CharField(blank=True, default="", max_length=100)),
+                ("target_id", models.CharField(blank=True, default="", max_length=100)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, default="", max_length=512)),
+                ("request_id", models.CharField(blank=True, default="", max_length=128)),
+                ("changes", models.JSONField(blank=True, null=True)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("prev_hash", models.CharField(blank=True, max_length=64, null=True)),
+                ("hash", models.CharField(blank=True, max_length=64, null=True)),
             ],
             options={
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['actor', 'id'], name='audit_event_actor_idx'), models.Index(fields=['action', 'id'], name='audit_event_action_idx'), models.Index(fields=['target_type', 'target_id', 'id'], name='audit_event_target_idx'), models.Index(fields=['request_id'], name='audit_event_request_idx'), models.Index(fields=['timestamp'], name='audit_event_timestamp_idx')],
-                'constraints': [models.UniqueConstraint(fields=('prev_hash',), name='audit_event_no_fork')],
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(fields=["actor", "id"], name="audit_event_actor_idx"),
+                    models.Index(fields=["action", "id"], name="audit_event_action_idx"),
+                    models.Index(fields=["target_type", "target_id", "id"], name="audit_event_target_idx"),
+                    models.Index(fields=["request_id"], name="audit_event_request_idx"),
+                    models.Index(fields=["timestamp"], name="audit_event_timestamp_idx"),
+                ],
+                "constraints": [models.UniqueConstraint(fields=("prev_hash",), name="audit_event_no_fork")],
             },
         ),
     ]

@@ -5,6 +5,7 @@ hash where hash is NULL, every other column unchanged), and audit.services.event
 transaction-local setting `audit.pruning` to 'on' around its DELETE of events. (TRUNCATE, a table owner's privilege, is not a row
 operation; a database owner can always drop the trigger: the hash chain is what detects that.)
 """
+
 from django.db import migrations
 
 CREATE = """

@@ -1,4 +1,5 @@
 """Auditors may read the trail; admins hold every audit permission (there is no write path anyway)."""
+
 from django.db import migrations
 
 from accounts.roles import ALL, grant_role_permissions

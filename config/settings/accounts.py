@@ -1,4 +1,5 @@
 """Accounts: passwords, JWT sessions, lockout, e-mail."""
+
 from datetime import timedelta
 
 from .env import env, env_int

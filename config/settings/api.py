@@ -1,4 +1,5 @@
 """REST API: DRF, OpenAPI, throttling, CORS."""
+
 from .env import env, env_int, env_list
 
 API_MAX_JSON_BODY = env_int("API_MAX_JSON_BODY", 1024 * 1024)

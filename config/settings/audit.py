@@ -5,6 +5,7 @@ core.net.client_ip, i.e. honouring TRUSTED_PROXIES) and User-Agent. Set it to fa
 must not be retained: new events then store neither (ip null, user agent empty); existing events keep
 what they hold until `audit_prune --before` removes them, since an event can never be edited.
 """
+
 from .env import env_bool
 
 AUDIT_STORE_CLIENT_INFO = env_bool("AUDIT_STORE_CLIENT_INFO", True)

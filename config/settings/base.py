@@ -1,4 +1,5 @@
 """Core Django settings; the other concerns are composed at the bottom."""
+
 from .env import BASE_DIR, DEBUG, TESTING, VAR_DIR, env, env_int, env_list  # noqa: F401
 from .keys import SECRET_KEY  # noqa: F401
 

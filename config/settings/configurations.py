@@ -1,4 +1,5 @@
 """Configuration service."""
+
 import base64
 import hashlib
 

@@ -3,6 +3,7 @@
 Booleans are strict (`true` or `false`, any case; empty means the default); anything else stops start-up
 with a one-line message, so a typo (`ture`, `0`, `yes`) never silently flips a security setting.
 """
+
 import sys
 from pathlib import Path
 
@@ -12,7 +13,6 @@ env = environ.Env()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
-
 
 
 CONFIG_ERROR_EXIT = 2  # the exit status of a refused configuration

@@ -15,6 +15,7 @@ Environment (all optional):
 - FILES_ORPHAN_GRACE: age in seconds before `files_cleanup` deletes a blob without a file row, or a temp file
   of a dead upload (1 day; longer than any upload in flight).
 """
+
 from urllib.parse import parse_qsl, urlsplit
 
 from .env import VAR_DIR, env, env_bool, env_int, fail

@@ -1,4 +1,5 @@
 """SECRET_KEY: required in production, generated once under var/ in DEBUG only."""
+
 import secrets
 
 from .env import DEBUG, VAR_DIR, env, fail

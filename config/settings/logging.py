@@ -1,4 +1,5 @@
 """Structured logging: JSON lines in production, readable lines when DEBUG; secrets always redacted."""
+
 from .env import DEBUG, env
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -1,4 +1,5 @@
 """Security headers, cookies, proxies. Safe when nothing is configured."""
+
 from .env import DEBUG, env_bool, env_int, env_list
 
 # Client addresses (IPs or CIDRs) whose X-Forwarded-For is believed; see core.net.client_ip.

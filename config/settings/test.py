@@ -3,6 +3,7 @@
 DATABASE_URL and REDIS_URL are honoured, so the same suite runs against PostgreSQL and Redis (CI) and
 in the embedded mode (SQLite and the database cache).
 """
+
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdefghijklmnop")

@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,105 +17,225 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Environment',
+            name="Environment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.CharField(max_length=64, validators=[django.core.validators.RegexValidator('^[a-z0-9-]{1,64}\\Z', "Use 1 to 64 of a-z, 0-9 and '-'.", code='invalid_slug')])),
-                ('description', models.CharField(blank=True, default='', max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "slug",
+                    models.CharField(
+                        max_length=64,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9-]{1,64}\\Z", "Use 1 to 64 of a-z, 0-9 and '-'.", code="invalid_slug"
+                            )
+                        ],
+                    ),
+                ),
+                ("description", models.CharField(blank=True, default="", max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['slug'],
+                "ordering": ["slug"],
             },
         ),
         migrations.CreateModel(
-            name='Namespace',
+            name="Namespace",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.CharField(max_length=64, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9-]{1,64}\\Z', "Use 1 to 64 of a-z, 0-9 and '-'.", code='invalid_slug')])),
-                ('description', models.CharField(blank=True, default='', max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "slug",
+                    models.CharField(
+                        max_length=64,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9-]{1,64}\\Z", "Use 1 to 64 of a-z, 0-9 and '-'.", code="invalid_slug"
+                            )
+                        ],
+                    ),
+                ),
+                ("description", models.CharField(blank=True, default="", max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['slug'],
+                "ordering": ["slug"],
             },
         ),
         migrations.CreateModel(
-            name='Entry',
+            name="Entry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=128, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9_.-]{1,128}\\Z', "Use 1 to 128 of A-Z, a-z, 0-9, '_', '.' and '-'.", 'invalid_key')])),
-                ('value_type', models.CharField(choices=[('string', 'String'), ('integer', 'Integer'), ('number', 'Number'), ('boolean', 'Boolean'), ('json', 'JSON')], max_length=16)),
-                ('value', models.JSONField(blank=True, null=True)),
-                ('value_encrypted', models.TextField(blank=True, default='')),
-                ('schema', models.JSONField(blank=True, null=True)),
-                ('description', models.CharField(blank=True, default='', max_length=500)),
-                ('secret', models.BooleanField(default=False)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('environment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='configurations.environment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "key",
+                    models.CharField(
+                        max_length=128,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9_.-]{1,128}\\Z",
+                                "Use 1 to 128 of A-Z, a-z, 0-9, '_', '.' and '-'.",
+                                "invalid_key",
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "value_type",
+                    models.CharField(
+                        choices=[
+                            ("string", "String"),
+                            ("integer", "Integer"),
+                            ("number", "Number"),
+                            ("boolean", "Boolean"),
+                            ("json", "JSON"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("value", models.JSONField(blank=True, null=True)),
+                ("value_encrypted", models.TextField(blank=True, default="")),
+                ("schema", models.JSONField(blank=True, null=True)),
+                ("description", models.CharField(blank=True, default="", max_length=500)),
+                ("secret", models.BooleanField(default=False)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "environment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="configurations.environment",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'entries',
-                'ordering': ['key'],
-                'permissions': [('reveal_secret', 'Can see secret values in clear')],
+                "verbose_name_plural": "entries",
+                "ordering": ["key"],
+                "permissions": [("reveal_secret", "Can see secret values in clear")],
             },
         ),
         migrations.CreateModel(
-            name='ApiKey',
+            name="ApiKey",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=100)),
-                ('prefix', models.CharField(max_length=16)),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('environment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_keys', to='configurations.environment')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=100)),
+                ("prefix", models.CharField(max_length=16)),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "environment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_keys",
+                        to="configurations.environment",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API key',
-                'ordering': ['-created_at'],
+                "verbose_name": "API key",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='environment',
-            name='namespace',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='environments', to='configurations.namespace'),
+            model_name="environment",
+            name="namespace",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="environments", to="configurations.namespace"
+            ),
         ),
         migrations.CreateModel(
-            name='EntryVersion',
+            name="EntryVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=128)),
-                ('version', models.PositiveIntegerField()),
-                ('value_type', models.CharField(choices=[('string', 'String'), ('integer', 'Integer'), ('number', 'Number'), ('boolean', 'Boolean'), ('json', 'JSON')], max_length=16)),
-                ('value', models.JSONField(blank=True, null=True)),
-                ('value_encrypted', models.TextField(blank=True, default='')),
-                ('secret', models.BooleanField(default=False)),
-                ('change', models.CharField(choices=[('created', 'Created'), ('updated', 'Updated'), ('rolled_back', 'Rolled back')], max_length=16)),
-                ('changed_at', models.DateTimeField(auto_now_add=True)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('entry', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='versions', to='configurations.entry')),
-                ('environment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='configurations.environment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=128)),
+                ("version", models.PositiveIntegerField()),
+                (
+                    "value_type",
+                    models.CharField(
+                        choices=[
+                            ("string", "String"),
+                            ("integer", "Integer"),
+                            ("number", "Number"),
+                            ("boolean", "Boolean"),
+                            ("json", "JSON"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("value", models.JSONField(blank=True, null=True)),
+                ("value_encrypted", models.TextField(blank=True, default="")),
+                ("secret", models.BooleanField(default=False)),
+                (
+                    "change",
+                    models.CharField(
+                        choices=[("created", "Created"), ("updated", "Updated"), ("rolled_back", "Rolled back")],
+                        max_length=16,
+                    ),
+                ),
+                ("changed_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="versions",
+                        to="configurations.entry",
+                    ),
+                ),
+                (
+                    "environment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="configurations.environment"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-version'],
-                'constraints': [models.UniqueConstraint(fields=('entry', 'version'), name='cfg_version_unique')],
+                "ordering": ["-version"],
+                "constraints": [models.UniqueConstraint(fields=("entry", "version"), name="cfg_version_unique")],
             },
         ),
         migrations.AddConstraint(
-            model_name='entry',
-            constraint=models.UniqueConstraint(fields=('environment', 'key'), name='cfg_entry_unique_key'),
+            model_name="entry",
+            constraint=models.UniqueConstraint(fields=("environment", "key"), name="cfg_entry_unique_key"),
         ),
         migrations.AddConstraint(
-            model_name='environment',
-            constraint=models.UniqueConstraint(fields=('namespace', 'slug'), name='cfg_environment_unique_slug'),
+            model_name="environment",
+            constraint=models.UniqueConstraint(fields=("namespace", "slug"), name="cfg_environment_unique_slug"),
         ),
     ]

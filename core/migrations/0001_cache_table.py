@@ -1,4 +1,5 @@
 """Creates the database cache table used in the embedded mode, so `migrate` alone prepares a database."""
+
 from django.core.management import call_command
 from django.db import migrations
 

@@ -9,88 +9,139 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_seed_roles'),
+        ("accounts", "0002_seed_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StorageQuota',
+            name="StorageQuota",
             fields=[
-                ('owner', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='storage_quota', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('max_bytes', models.PositiveBigIntegerField()),
+                (
+                    "owner",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="storage_quota",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("max_bytes", models.PositiveBigIntegerField()),
             ],
         ),
         migrations.CreateModel(
-            name='File',
+            name="File",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=255)),
-                ('size', models.PositiveBigIntegerField()),
-                ('content_type', models.CharField(default='application/octet-stream', max_length=255)),
-                ('sha256', models.CharField(max_length=64)),
-                ('storage_name', models.CharField(max_length=512, unique=True)),
-                ('chunk_size', models.PositiveIntegerField()),
-                ('chunks', models.JSONField(blank=True, default=list)),
-                ('corrupted_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('modified_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='files', to=settings.AUTH_USER_MODEL)),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=255)),
+                ("size", models.PositiveBigIntegerField()),
+                ("content_type", models.CharField(default="application/octet-stream", max_length=255)),
+                ("sha256", models.CharField(max_length=64)),
+                ("storage_name", models.CharField(max_length=512, unique=True)),
+                ("chunk_size", models.PositiveIntegerField()),
+                ("chunks", models.JSONField(blank=True, default=list)),
+                ("corrupted_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("modified_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="files", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', 'id'],
+                "ordering": ["-created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Download',
+            name="Download",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('in_progress', 'In progress'), ('completed', 'Completed'), ('failed', 'Failed'), ('stale', 'Stale')], default='pending', max_length=16)),
-                ('etag', models.CharField(max_length=66)),
-                ('size', models.PositiveBigIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('chunk_size', models.PositiveIntegerField()),
-                ('chunks', models.JSONField(blank=True, default=list)),
-                ('bytes_received', models.PositiveBigIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='downloads', to=settings.AUTH_USER_MODEL)),
-                ('file', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='downloads', to='downloads.file')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                            ("failed", "Failed"),
+                            ("stale", "Stale"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("etag", models.CharField(max_length=66)),
+                ("size", models.PositiveBigIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("chunk_size", models.PositiveIntegerField()),
+                ("chunks", models.JSONField(blank=True, default=list)),
+                ("bytes_received", models.PositiveBigIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="downloads",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "file",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="downloads", to="downloads.file"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', 'id'],
+                "ordering": ["-created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='FileLink',
+            name="FileLink",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('etag', models.CharField(max_length=66)),
-                ('expires_at', models.DateTimeField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('file', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='downloads.file')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("etag", models.CharField(max_length=66)),
+                ("expires_at", models.DateTimeField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "file",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="links", to="downloads.file"
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='file',
-            index=models.Index(fields=['owner', '-created_at'], name='downloads_file_owner_idx'),
+            model_name="file",
+            index=models.Index(fields=["owner", "-created_at"], name="downloads_file_owner_idx"),
         ),
         migrations.AddIndex(
-            model_name='download',
-            index=models.Index(fields=['owner', '-created_at'], name='downloads_dl_owner_idx'),
+            model_name="download",
+            index=models.Index(fields=["owner", "-created_at"], name="downloads_dl_owner_idx"),
         ),
         migrations.AddIndex(
-            model_name='download',
-            index=models.Index(fields=['status', 'updated_at'], name='downloads_dl_status_idx'),
+            model_name="download",
+            index=models.Index(fields=["status", "updated_at"], name="downloads_dl_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='filelink',
-            index=models.Index(fields=['expires_at'], name='downloads_link_expires_idx'),
+            model_name="filelink",
+            index=models.Index(fields=["expires_at"], name="downloads_link_expires_idx"),
         ),
     ]

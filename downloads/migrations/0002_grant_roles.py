@@ -1,5 +1,6 @@
 """Admins hold every files permission (the admin site); auditors may look. Owners need none: the API
 scopes every query to the caller's own files and downloads."""
+
 from django.db import migrations
 
 from accounts.roles import ALL, grant_role_permissions

@@ -1,4 +1,5 @@
 """Fixtures of the accounts tests: an unverified user and logged-in clients holding real JWTs."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Django admin: users (role changes keep groups in sync), sessions with a revoke action, groups."""
+
 from __future__ import annotations
 
 import pytest
@@ -44,8 +45,14 @@ def test_admin_user_change_role__syncs_group_and_audits(admin_browser, admin_use
     target = UserFactory()
     custom = Group.objects.create(name="beta-testers")
     form = {
-        "email": target.email, "display_name": target.display_name, "role": "auditor", "email_verified": "on",
-        "is_active": "on", "groups": [str(custom.pk)], "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+        "email": target.email,
+        "display_name": target.display_name,
+        "role": "auditor",
+        "email_verified": "on",
+        "is_active": "on",
+        "groups": [str(custom.pk)],
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
     }
 
     response = admin_browser.post(f"/admin/accounts/user/{target.pk}/change/", form)
@@ -61,7 +68,10 @@ def test_admin_user_deactivate__revokes_sessions(admin_browser):
     target = UserFactory()
     session_login = login(target)
     form = {
-        "email": target.email, "display_name": "", "role": "viewer", "date_joined_0": "2026-01-01",
+        "email": target.email,
+        "display_name": "",
+        "role": "viewer",
+        "date_joined_0": "2026-01-01",
         "date_joined_1": "00:00:00",
     }
 
@@ -85,8 +95,12 @@ def test_admin_user_add__creates_a_viewer_in_the_viewer_group(admin_browser):
 
     response = admin_browser.post(
         "/admin/accounts/user/add/",
-        {"email": "added@example.com", "password1": "an-admin-chosen-passphrase", "password2":
-         "an-admin-chosen-passphrase", "usable_password": "true"},
+        {
+            "email": "added@example.com",
+            "password1": "an-admin-chosen-passphrase",
+            "password2": "an-admin-chosen-passphrase",
+            "usable_password": "true",
+        },
     )
 
     assert response.status_code == 302, response.content[:3000]

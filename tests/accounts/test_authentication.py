@@ -1,4 +1,5 @@
 """SessionJWTAuthentication: JWT probes and the session revocation check."""
+
 from __future__ import annotations
 
 import base64
@@ -60,8 +61,9 @@ def test_tampered_payload__returns_401(session_login, other_user):
 
 
 def test_expired_token__returns_401(session_login):
-    expired = jwt.encode({**_claims(session_login.access), "exp": int(time.time()) - 10},
-                         settings.SECRET_KEY, algorithm="HS256")
+    expired = jwt.encode(
+        {**_claims(session_login.access), "exp": int(time.time()) - 10}, settings.SECRET_KEY, algorithm="HS256"
+    )
 
     assert _get_me(expired).status_code == 401
 

@@ -1,4 +1,5 @@
 """Operator commands: createsuperuser --noinput gives a verified admin with every permission."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """End to end through a real SMTP server (aiosmtpd): register, receive the e-mail, verify, log in."""
+
 from __future__ import annotations
 
 import email

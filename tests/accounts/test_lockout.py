@@ -1,4 +1,5 @@
 """Brute-force lockout (API.md: LOCKOUT_FAILURES per account and ip, LOCKOUT_IP_FAILURES per ip)."""
+
 from __future__ import annotations
 
 import json
@@ -78,11 +79,16 @@ def test_lockout__success_resets_the_account_counter(api_client, user):
 @override_settings(LOCKOUT_FAILURES=2, TRUSTED_PROXIES=["10.0.0.1"])
 def test_lockout__keyed_by_trusted_client_ip__spoofed_xff_does_not_escape(api_client, user):
     for spoof in ("1.1.1.1", "2.2.2.2"):
-        api_client.post(TOKEN_URL, {"email": user.email, "password": WRONG}, REMOTE_ADDR="192.0.2.5",
-                        HTTP_X_FORWARDED_FOR=spoof)
+        api_client.post(
+            TOKEN_URL, {"email": user.email, "password": WRONG}, REMOTE_ADDR="192.0.2.5", HTTP_X_FORWARDED_FOR=spoof
+        )
 
-    response = api_client.post(TOKEN_URL, {"email": user.email, "password": DEFAULT_PASSWORD},
-                               REMOTE_ADDR="192.0.2.5", HTTP_X_FORWARDED_FOR="3.3.3.3")
+    response = api_client.post(
+        TOKEN_URL,
+        {"email": user.email, "password": DEFAULT_PASSWORD},
+        REMOTE_ADDR="192.0.2.5",
+        HTTP_X_FORWARDED_FOR="3.3.3.3",
+    )
 
     assert response.status_code == 429
 
@@ -119,9 +125,12 @@ def test_login__unknown_email_and_wrong_password__take_similar_time(api_client):
     assert 0.5 < unknown / known < 2.0, (known, unknown)
 
 
-@override_settings(PASSWORD_HASHERS=[
-    "django.contrib.auth.hashers.Argon2PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-])
+@override_settings(
+    PASSWORD_HASHERS=[
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+)
 def test_login__older_hash__upgraded_to_argon2(api_client):
     from django.contrib.auth.hashers import make_password
 
@@ -137,8 +146,10 @@ def test_login__older_hash__upgraded_to_argon2(api_client):
 
 def _login_over_http(base_url: str, email: str, password: str) -> tuple[int, dict]:
     request = urllib.request.Request(
-        f"{base_url}{TOKEN_URL}", data=json.dumps({"email": email, "password": password}).encode(),
-        headers={"Content-Type": "application/json", "Connection": "close"}, method="POST",
+        f"{base_url}{TOKEN_URL}",
+        data=json.dumps({"email": email, "password": password}).encode(),
+        headers={"Content-Type": "application/json", "Connection": "close"},
+        method="POST",
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:

@@ -1,4 +1,5 @@
 """Sessions: the absolute lifetime cap, parallel refreshes on PostgreSQL, cleanup commands."""
+
 from __future__ import annotations
 
 import threading

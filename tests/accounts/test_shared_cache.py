@@ -1,4 +1,5 @@
 """Cache outage: lockout and revocation fail closed (503, nothing changed); reads fall back to the database."""
+
 from __future__ import annotations
 
 import pytest

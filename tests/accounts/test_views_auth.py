@@ -1,4 +1,5 @@
 """API.md *Accounts*, the /auth/ rows: registration, verification, tokens, logout, sessions, passwords."""
+
 from __future__ import annotations
 
 import re
@@ -29,6 +30,7 @@ def _actions() -> list[str]:
 
 
 # --- registration and verification -----------------------------------------------------------------
+
 
 def test_register__valid__returns_201_unverified_and_sends_verification_email(post_committed, settings):
     settings.FRONTEND_URL = "https://app.example.test"
@@ -128,9 +130,11 @@ def test_verify_email_resend__any_address__returns_202_same_body(post_committed,
 
 # --- tokens -----------------------------------------------------------------------------------------
 
+
 def test_token__valid_credentials__returns_pair_and_opens_session(api_client, user):
-    response = api_client.post(TOKEN_URL, {"email": user.email.upper(), "password": DEFAULT_PASSWORD},
-                               HTTP_USER_AGENT="pytest-agent")
+    response = api_client.post(
+        TOKEN_URL, {"email": user.email.upper(), "password": DEFAULT_PASSWORD}, HTTP_USER_AGENT="pytest-agent"
+    )
 
     assert response.status_code == 200
     body = response.json()
@@ -214,6 +218,7 @@ def test_refresh__access_token_as_refresh__returns_401(api_client, session_login
 
 # --- logout and sessions ---------------------------------------------------------------------------
 
+
 def test_logout__revokes_refresh_and_access_at_once(session_login):
     client = session_login.client()
 
@@ -261,9 +266,13 @@ def test_sessions__list_shows_live_sessions_and_marks_current(user, other_user):
 
 def test_sessions__delete_own__204_and_its_tokens_die(user):
     keeper, victim = login(user), login(user)
-    victim_id = UserSession.objects.exclude(
-        pk__in=[s["id"] for s in keeper.client().get("/api/v1/auth/sessions/").json()["results"] if s["current"]]
-    ).get().pk
+    victim_id = (
+        UserSession.objects.exclude(
+            pk__in=[s["id"] for s in keeper.client().get("/api/v1/auth/sessions/").json()["results"] if s["current"]]
+        )
+        .get()
+        .pk
+    )
 
     response = keeper.client().delete(f"/api/v1/auth/sessions/{victim_id}/")
 
@@ -285,6 +294,7 @@ def test_sessions__delete_other_users__returns_404(user, other_user):
 
 # --- passwords -------------------------------------------------------------------------------------
 
+
 def test_password_change__204_other_sessions_revoked_current_kept(user):
     current, other = login(user), login(user)
 
@@ -301,8 +311,10 @@ def test_password_change__204_other_sessions_revoked_current_kept(user):
 
 
 def test_password_change__wrong_current__400_and_password_unchanged(user):
-    response = login(user).client().post(
-        "/api/v1/auth/password/change/", {"current_password": "wrong-password!", "new_password": NEW_PASSWORD}
+    response = (
+        login(user)
+        .client()
+        .post("/api/v1/auth/password/change/", {"current_password": "wrong-password!", "new_password": NEW_PASSWORD})
     )
 
     assert response.status_code == 400

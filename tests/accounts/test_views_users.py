@@ -1,4 +1,5 @@
 """API.md *Accounts*, the /users/ rows: the caller's own account, and the admin API."""
+
 from __future__ import annotations
 
 import pytest

@@ -3,6 +3,7 @@
 Inside a test's transaction nothing commits, so events stay unsealed until `sealed` runs the seal the
 commit would have triggered.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -9,11 +9,29 @@ from audit.chain import HASHED_FIELDS, compute_hash, normalize_ip, normalize_jso
 
 def test_normalize_json__floats_dates_uuids_nul__round_trip_stable_types():
     ident = uuid.UUID(int=1)
-    value = {"f": 2.0, "big": 1e20, "half": 0.5, "nan": float("nan"), "when": dt.date(2026, 1, 2),
-             "id": ident, "dec": decimal.Decimal("1.5"), "s": "a\x00b", "nested": [{"x": 3.0}]}
+    value = {
+        "f": 2.0,
+        "big": 1e20,
+        "half": 0.5,
+        "nan": float("nan"),
+        "when": dt.date(2026, 1, 2),
+        "id": ident,
+        "dec": decimal.Decimal("1.5"),
+        "s": "a\x00b",
+        "nested": [{"x": 3.0}],
+    }
 
-    assert normalize_json(value) == {"f": 2, "big": 10**20, "half": 0.5, "nan": "nan", "when": "2026-01-02",
-                                     "id": str(ident), "dec": "1.5", "s": "ab", "nested": [{"x": 3}]}
+    assert normalize_json(value) == {
+        "f": 2,
+        "big": 10**20,
+        "half": 0.5,
+        "nan": "nan",
+        "when": "2026-01-02",
+        "id": str(ident),
+        "dec": "1.5",
+        "s": "ab",
+        "nested": [{"x": 3}],
+    }
 
 
 def test_normalize_json__none__stays_none():
@@ -26,10 +44,22 @@ def test_normalize_ip__invalid_or_empty__none():
 
 
 def _fields(**overrides):
-    fields = {"id": 1, "seq": 1, "timestamp": dt.datetime(2026, 1, 1, tzinfo=dt.UTC), "actor": "",
-              "actor_type": "system",
-              "action": "a.b", "target_type": "", "target_id": "", "ip": None, "user_agent": "", "request_id": "",
-              "changes": None, "metadata": {}, "prev_hash": ""}
+    fields = {
+        "id": 1,
+        "seq": 1,
+        "timestamp": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        "actor": "",
+        "actor_type": "system",
+        "action": "a.b",
+        "target_type": "",
+        "target_id": "",
+        "ip": None,
+        "user_agent": "",
+        "request_id": "",
+        "changes": None,
+        "metadata": {},
+        "prev_hash": "",
+    }
     return {**fields, **overrides}
 
 
@@ -66,6 +96,11 @@ def test_canonical_text__tricky_values__same_as_postgresql_prints(rf_tricky_even
 def rf_tricky_event():
     from audit.services import record
 
-    tricky = {"zz": 1, "a": [0.1, 1.5e-07, -2.5, 10**20, True, None], "é✓": "tab\tquote\"back\\slash\x01/\x7f",
-              "bb": {"nested": {"k": "v"}, "": []}, "yy": "unicode ☃ 𝄞"}
+    tricky = {
+        "zz": 1,
+        "a": [0.1, 1.5e-07, -2.5, 10**20, True, None],
+        "é✓": 'tab\tquote"back\\slash\x01/\x7f',
+        "bb": {"nested": {"k": "v"}, "": []},
+        "yy": "unicode ☃ 𝄞",
+    }
     return record("test.tricky.values", changes=tricky, metadata={"emoji": "🙂", "ctrl": "\x1f"})

@@ -1,4 +1,5 @@
 """Must-show: 20 threads appending at once on PostgreSQL leave one linear, gap-free chain (sealed on commit)."""
+
 import itertools
 import threading
 

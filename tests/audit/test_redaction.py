@@ -3,8 +3,22 @@ import pytest
 from audit.redaction import MASK, is_secret_key, scrub_text, strip_secrets
 
 
-@pytest.mark.parametrize("name", ["password", "new_password", "api_key", "apiKey", "key", "key_hash", "token",
-                                  "refresh", "client_secret", "Authorization", "privateKey"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "password",
+        "new_password",
+        "api_key",
+        "apiKey",
+        "key",
+        "key_hash",
+        "token",
+        "refresh",
+        "client_secret",
+        "Authorization",
+        "privateKey",
+    ],
+)
 def test_is_secret_key__secret_names__true(name):
     assert is_secret_key(name)
 
@@ -14,8 +28,15 @@ def test_is_secret_key__ordinary_names__false(name):
     assert not is_secret_key(name)
 
 
-@pytest.mark.parametrize("text", ["sha256 " + "ab" * 32, "id 1b4e28ba-2fa1-11d2-883f-0016d3cca427",
-                                  "my-very-long-namespace-slug-2026", "SOME_VERY_LONG_CONFIG_KEY_NAME_42"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sha256 " + "ab" * 32,
+        "id 1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+        "my-very-long-namespace-slug-2026",
+        "SOME_VERY_LONG_CONFIG_KEY_NAME_42",
+    ],
+)
 def test_scrub_text__identifiers__kept(text):
     assert scrub_text(text) == text
 

@@ -1,4 +1,5 @@
 """Must-show: a password, a JWT, an API key and a secret configuration value never reach the trail or the logs."""
+
 import logging
 import secrets
 
@@ -37,8 +38,12 @@ def _secret_entry_saved_with_plaintext():
     namespace = Namespace.objects.create(slug="billing")
     environment = Environment.objects.create(namespace=namespace, slug="production")
     entry = Entry.objects.create(
-        environment=environment, key="DATABASE_URL", value_type="string", value=SECRET_VALUE,
-        value_encrypted="gAAAA-ciphertext", secret=True,
+        environment=environment,
+        key="DATABASE_URL",
+        value_type="string",
+        value=SECRET_VALUE,
+        value_encrypted="gAAAA-ciphertext",
+        secret=True,
     )
     entry.value = SECRET_VALUE + "?sslmode=require"
     entry.version = 2
@@ -55,15 +60,30 @@ def test_secrets__password_jwt_api_key_secret_value__never_in_audit_table_or_log
     request.user = user
     user.set_password(PASSWORD)
     user.save()
-    record("auth.password.changed", actor=user, target=user, request=request,
-           changes={"password": [PASSWORD, PASSWORD + "2"]}, metadata={"new_password": PASSWORD + "2"})
-    record("auth.login.succeeded", actor=user, request=request,
-           metadata={"access": JWT, "refresh": JWT, "echo": f"issued {JWT}", "tokens": [JWT]})
+    record(
+        "auth.password.changed",
+        actor=user,
+        target=user,
+        request=request,
+        changes={"password": [PASSWORD, PASSWORD + "2"]},
+        metadata={"new_password": PASSWORD + "2"},
+    )
+    record(
+        "auth.login.succeeded",
+        actor=user,
+        request=request,
+        metadata={"access": JWT, "refresh": JWT, "echo": f"issued {JWT}", "tokens": [JWT]},
+    )
     record("apikey.created", actor=user, request=request, metadata={"key": API_KEY, "shown_once": API_KEY})
     entry = _secret_entry_saved_with_plaintext()
-    record("config.entry.updated", actor=user, target=entry, request=request,
-           changes={"value": ["********", "********"], "secret_value": SECRET_VALUE},
-           metadata={"note": f"set {entry.key} (secret)"})
+    record(
+        "config.entry.updated",
+        actor=user,
+        target=entry,
+        request=request,
+        changes={"value": ["********", "********"], "secret_value": SECRET_VALUE},
+        metadata={"note": f"set {entry.key} (secret)"},
+    )
 
     stored = _audit_table_text()
     logged = caplog.text + "".join(capfd.readouterr())
@@ -95,8 +115,9 @@ def test_secrets__real_actions_through_the_api__never_in_audit_table_or_logs(cap
     machine = APIClient(HTTP_AUTHORIZATION=f"Api-Key {api_key}")
     assert machine.get(f"{base}billing/environments/prod/resolved/").json()["DATABASE_URL"] == SECRET_VALUE
     new_password = PASSWORD + "-rotated"
-    changed = client.post("/api/v1/auth/password/change/",
-                          {"current_password": PASSWORD, "new_password": new_password}, format="json")
+    changed = client.post(
+        "/api/v1/auth/password/change/", {"current_password": PASSWORD, "new_password": new_password}, format="json"
+    )
     assert changed.status_code == 204
 
     stored = _audit_table_text()

@@ -53,7 +53,10 @@ def test_event_detail__auditor__returns_event(auditor_client, user):
     body = auditor_client.get(f"{URL}{event.id}/").json()
 
     assert (body["id"], body["action"], body["actor"], body["hash"]) == (
-        event.id, "auth.login.succeeded", str(user.pk), event.hash,
+        event.id,
+        "auth.login.succeeded",
+        str(user.pk),
+        event.hash,
     )
 
 
@@ -79,8 +82,11 @@ def test_event_list__garbled_cursor__400(auditor_client):
 
 @pytest.mark.parametrize(
     "query, expected_action",
-    [("action=auth.logout", "auth.logout"), ("target_type=auth.group", "user.role.changed"),
-     ("request_id=req-7", "file.deleted")],
+    [
+        ("action=auth.logout", "auth.logout"),
+        ("target_type=auth.group", "user.role.changed"),
+        ("request_id=req-7", "file.deleted"),
+    ],
 )
 def test_event_list__filter__returns_only_matching(auditor_client, user, rf_request, query, expected_action):
     from django.contrib.auth.models import Group

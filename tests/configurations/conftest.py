@@ -36,8 +36,9 @@ def environment(db):
 @pytest.fixture
 def make_entry(environment, editor):
     def make(key: str = "timeout", value=30, value_type: str = "integer", env=None, **fields):
-        return services.entry_create(environment=env or environment, key=key, value=value, value_type=value_type,
-                                     actor=editor, **fields)
+        return services.entry_create(
+            environment=env or environment, key=key, value=value, value_type=value_type, actor=editor, **fields
+        )
 
     return make
 
@@ -50,4 +51,3 @@ def make_api_key(environment, editor):
         return services.api_key_create(environment=env or environment, actor=editor, **fields)
 
     return make
-

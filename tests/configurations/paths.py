@@ -1,4 +1,5 @@
 """URLs of the environment the fixtures create (namespace billing, environment production)."""
+
 ENV = "/api/v1/namespaces/billing/environments/production/"
 ENTRIES = f"{ENV}entries/"
 RESOLVED = f"{ENV}resolved/"

@@ -1,4 +1,5 @@
 """The admin shows configuration read-only, secrets masked, with the version history inline."""
+
 import pytest
 
 from configurations.models import ApiKey, Entry, EntryVersion, Environment, Namespace

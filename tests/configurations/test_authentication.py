@@ -1,4 +1,5 @@
 """API keys: shown once, stored hashed, read-only on their own environment, revocable, expiring."""
+
 import hashlib
 from datetime import timedelta
 from unittest import mock

@@ -1,4 +1,5 @@
 """configs_export, configs_import (JSON/YAML, dry run, all or nothing), configs_rotate_keys."""
+
 import json
 from io import StringIO
 
@@ -30,7 +31,9 @@ def test_configs_export__secrets_only_with_flag(make_entry):
     assert "value" not in entries["db.password"]
     assert "hunter2" not in json.dumps(plain)
     assert {entry["key"]: entry["value"] for entry in full["environments"][0]["entries"]} == {
-        "db.password": "hunter2", "timeout": 30}
+        "db.password": "hunter2",
+        "timeout": 30,
+    }
     event = AuditEvent.objects.get(action="config.secret.revealed")
     assert event.metadata == {"entries": ["production/db.password"]}
 
@@ -77,8 +80,14 @@ def test_configs_import__existing_entries__updated_only_when_changed(make_entry,
 
 def test_configs_import__dry_run__writes_nothing(db, tmp_path):
     path = tmp_path / "new.json"
-    path.write_text(json.dumps({"namespace": "new", "environments": [
-        {"slug": "dev", "entries": [{"key": "a", "value_type": "string", "value": "x"}]}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "namespace": "new",
+                "environments": [{"slug": "dev", "entries": [{"key": "a", "value_type": "string", "value": "x"}]}],
+            }
+        )
+    )
     out = StringIO()
 
     call_command("configs_import", str(path), "--dry-run", stdout=out)
@@ -89,9 +98,22 @@ def test_configs_import__dry_run__writes_nothing(db, tmp_path):
 
 def test_configs_import__one_bad_entry__nothing_written(db, tmp_path):
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps({"namespace": "new", "environments": [{"slug": "dev", "entries": [
-        {"key": "a", "value_type": "string", "value": "x"},
-        {"key": "b", "value_type": "integer", "value": "not a number"}]}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "namespace": "new",
+                "environments": [
+                    {
+                        "slug": "dev",
+                        "entries": [
+                            {"key": "a", "value_type": "string", "value": "x"},
+                            {"key": "b", "value_type": "integer", "value": "not a number"},
+                        ],
+                    }
+                ],
+            }
+        )
+    )
 
     with pytest.raises(CommandError, match="Nothing imported"):
         call_command("configs_import", str(path), stdout=StringIO())

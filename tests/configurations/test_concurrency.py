@@ -1,4 +1,5 @@
 """Real concurrency on PostgreSQL: of N writers holding the same ETag exactly one wins."""
+
 import threading
 from collections import Counter
 

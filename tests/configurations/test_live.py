@@ -1,4 +1,5 @@
 """Real processes: two gunicorn instances sharing one database and cache; a Redis that is down."""
+
 import pytest
 import requests
 from rest_framework.test import APIClient
@@ -13,8 +14,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 def _login(user) -> dict[str, str]:
     # In-process: the test settings' fast password hasher is unknown to the servers; the JWT and its
     # session row (committed) are valid there.
-    response = APIClient().post("/api/v1/auth/token/", {"email": user.email, "password": DEFAULT_PASSWORD},
-                                format="json")
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"email": user.email, "password": DEFAULT_PASSWORD}, format="json"
+    )
     assert response.status_code == 200, response.content
     return {"Authorization": f"Bearer {response.json()['access']}"}
 
@@ -32,11 +34,16 @@ def test_two_instances__write_through_a__resolved_through_b_new_at_once(editor, 
 
         for value in (31, 32, 33):  # several rounds: each must be visible on B at once
             current = requests.get(f"{a}{entry_url('timeout')}", headers=human, timeout=10)
-            written = requests.put(f"{a}{entry_url('timeout')}", json={"value": value},
-                                   headers={**human, "If-Match": current.headers["ETag"]}, timeout=10)
+            written = requests.put(
+                f"{a}{entry_url('timeout')}",
+                json={"value": value},
+                headers={**human, "If-Match": current.headers["ETag"]},
+                timeout=10,
+            )
             assert written.status_code == 200
-            fresh = requests.get(f"{b}{RESOLVED}", headers={**machine, "If-None-Match": old.headers["ETag"]},
-                                 timeout=10)
+            fresh = requests.get(
+                f"{b}{RESOLVED}", headers={**machine, "If-None-Match": old.headers["ETag"]}, timeout=10
+            )
             assert fresh.status_code == 200
             assert fresh.json() == {"timeout": value}
             assert fresh.headers["ETag"] != old.headers["ETag"]

@@ -1,4 +1,5 @@
 """The resolved document: one flat object, strong ETag, 304, invalidated by every write, cache failures."""
+
 import json
 from unittest import mock
 
@@ -116,7 +117,8 @@ def test_resolved__late_reader_storing_old_document__is_never_served(
     user_client.get(RESOLVED)  # a marker exists now
     # A reader reads the marker, then the database, before the write...
     marker = resolved.cache.get_many([resolved.marker_key("billing", "production")])[
-        resolved.marker_key("billing", "production")]
+        resolved.marker_key("billing", "production")
+    ]
     stale = resolved._render("billing", "production", marker, clear=False)
     with django_capture_on_commit_callbacks(execute=True):
         services.entry_update(entry=entry, if_match=[entry.etag], fields={"value": 31}, actor=None)

@@ -1,4 +1,5 @@
 """Secret entries: encrypted at rest, masked for viewers, audited when shown in clear to a user."""
+
 import pytest
 
 from audit.models import AuditEvent

@@ -1,4 +1,5 @@
 """Unit tests of value validation and of the services' guards."""
+
 import pytest
 from rest_framework.exceptions import ValidationError
 
@@ -98,8 +99,9 @@ def test_validate_value__unstorable__400_pointing_at_it(value, field):
 def test_entry_create__huge_number_and_nul__400_not_500(editor_client, environment):
     from tests.configurations.paths import ENTRIES
 
-    huge = editor_client.generic("POST", ENTRIES, '{"key": "n", "value_type": "number", "value": 1e400}',
-                                 content_type="application/json")
+    huge = editor_client.generic(
+        "POST", ENTRIES, '{"key": "n", "value_type": "number", "value": 1e400}', content_type="application/json"
+    )
     nul = editor_client.post(ENTRIES, {"key": "s", "value_type": "string", "value": "a\x00b"})
 
     assert (huge.status_code, nul.status_code) == (400, 400)

@@ -1,4 +1,5 @@
 """Entries through the HTTP API: types and schemas, ETag/If-Match, history, rollback, masking."""
+
 import pytest
 
 from audit.models import AuditEvent
@@ -36,8 +37,15 @@ def test_entry_create__value_of_wrong_type__returns_400(editor_client, environme
 
 
 def test_entry_create__value_breaks_schema__400_points_at_failing_part(editor_client, environment):
-    schema = {"type": "object", "properties": {"servers": {"type": "array", "items": {
-        "type": "object", "properties": {"port": {"type": "integer", "maximum": 65535}}}}}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "servers": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"port": {"type": "integer", "maximum": 65535}}},
+            }
+        },
+    }
     value = {"servers": [{"port": 80}, {"port": 70000}]}
 
     response = editor_client.post(ENTRIES, {"key": "net", "value_type": "json", "value": value, "schema": schema})
@@ -181,7 +189,9 @@ def test_entry_versions__newest_first(user_client, editor_client, entry):
 
     assert response.status_code == 200
     assert [(v["version"], v["value"], v["change"]) for v in response.json()["results"]] == [
-        (2, 31, "updated"), (1, 30, "created")]
+        (2, 31, "updated"),
+        (1, 30, "created"),
+    ]
 
 
 def test_entry_rollback__creates_new_version_with_old_value(editor_client, entry):
@@ -192,7 +202,10 @@ def test_entry_rollback__creates_new_version_with_old_value(editor_client, entry
     assert response.status_code == 200
     assert (response.json()["version"], response.json()["value"]) == (3, 30)
     assert list(EntryVersion.objects.filter(entry=entry).values_list("version", "change")) == [
-        (3, "rolled_back"), (2, "updated"), (1, "created")]
+        (3, "rolled_back"),
+        (2, "updated"),
+        (1, "created"),
+    ]
     assert AuditEvent.objects.get(action="config.entry.rolled_back").changes["restored_version"] == 1
 
 

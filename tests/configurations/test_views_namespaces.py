@@ -1,4 +1,5 @@
 """Namespaces and environments: admins manage them, everyone with a role reads them."""
+
 import pytest
 
 from audit.models import AuditEvent

@@ -1,4 +1,5 @@
 """The contract check of test responses (tests/support/contract.py), against a test-only URLconf."""
+
 import pytest
 
 from tests.support.contract import ContractAPIClient, ContractChecker, ContractViolation, generate_schema

@@ -1,4 +1,5 @@
 """A test-only URLconf: tiny DRF views whose responses keep or break their documented contract."""
+
 from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.utils import extend_schema

@@ -1,4 +1,5 @@
 """Production readiness of the configuration and the image: Django's deploy checks and hadolint."""
+
 import os
 import shutil
 import subprocess
@@ -27,7 +28,11 @@ def test_check_deploy__production_like_settings__reports_nothing(tmp_path):
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr

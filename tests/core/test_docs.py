@@ -1,4 +1,5 @@
 """Swagger UI and ReDoc: served from local assets (drf-spectacular-sidecar), runnable under the docs CSP."""
+
 import re
 from html.parser import HTMLParser
 

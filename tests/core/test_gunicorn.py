@@ -1,4 +1,5 @@
 """config/gunicorn.conf.py under a real gunicorn: one JSON log line per request, nothing else per request."""
+
 import json
 import urllib.request
 

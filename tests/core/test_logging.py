@@ -1,4 +1,5 @@
 """Logging: one JSON line per request with the listed fields, and no secret ever reaches the output."""
+
 import io
 import json
 import logging

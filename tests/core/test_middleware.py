@@ -1,4 +1,5 @@
 """Cross-cutting response headers: security headers, CSP by area, CORS allow-list, throttling by client ip."""
+
 import pytest
 
 from config.settings.security import CSP_API, CSP_PAGES

@@ -1,4 +1,5 @@
 """core.net.client_ip: X-Forwarded-For is believed only as far as hops appended by TRUSTED_PROXIES."""
+
 import pytest
 from django.test import RequestFactory
 

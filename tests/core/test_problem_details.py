@@ -3,6 +3,7 @@
 The test-only views of tests/core/urls.py stand in for any API view; their responses are checked against
 their own generated schema, so the implied error responses of core.schema are proven real too.
 """
+
 import json
 
 import pytest

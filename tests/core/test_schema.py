@@ -1,4 +1,5 @@
 """core.schema: the implied problem+json errors of every operation and the security schemes."""
+
 import pytest
 from django.core.management import call_command
 from openapi_spec_validator import validate

@@ -1,4 +1,5 @@
 """Settings from the environment: strict parsing, and a production start-up that refuses missing secrets."""
+
 import os
 import subprocess
 import sys

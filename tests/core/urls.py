@@ -1,4 +1,5 @@
 """A test-only URLconf: tiny DRF views that exercise the cross-cutting error handling under /api/."""
+
 import errno
 import logging
 

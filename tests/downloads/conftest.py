@@ -1,4 +1,5 @@
 """Fixtures of the files and downloads tests: a stored file and its three byte endpoints."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

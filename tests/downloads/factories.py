@@ -1,4 +1,5 @@
 """Factories of stored files and downloads: real blobs in the `files` storage."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """files_cleanup and files_verify."""
+
 from __future__ import annotations
 
 import io

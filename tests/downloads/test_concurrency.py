@@ -1,4 +1,5 @@
 """Real concurrency on PostgreSQL: per-user quota checks of simultaneous uploads are serialized."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Signed link tokens: bound to the file and its ETag, and never written to a log."""
+
 from __future__ import annotations
 
 import pytest

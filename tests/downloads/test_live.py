@@ -1,5 +1,6 @@
 """Real clients against real gunicorn: curl and wget resume, aria2c fetches a signed link in 8 segments,
 and an upload cut off midway leaves no row and no blob."""
+
 from __future__ import annotations
 
 import hashlib
@@ -122,9 +123,25 @@ def test_aria2c_parallel_segments__signed_link__byte_identical(live, user, tmp_p
     _, token = link_create(file=file, expires_in=600)
 
     result = subprocess.run(
-        [aria2c, "-x", "8", "-s", "8", "-k", "1M", "--file-allocation=none", "--summary-interval=0",
-         "-d", str(tmp_path), "-o", "aria.bin", f"{live}/api/v1/d/{token}/"],
-        capture_output=True, text=True, timeout=120,
+        [
+            aria2c,
+            "-x",
+            "8",
+            "-s",
+            "8",
+            "-k",
+            "1M",
+            "--file-allocation=none",
+            "--summary-interval=0",
+            "-d",
+            str(tmp_path),
+            "-o",
+            "aria.bin",
+            f"{live}/api/v1/d/{token}/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
     assert result.returncode == 0, result.stdout[-2000:]
@@ -140,7 +157,7 @@ def test_upload_cut_off_midway__no_row_no_blob(live, user, settings):
     before = _blobs(settings)
     boundary = "cutcutcut"
     head = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cut.bin\"\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.bin"\r\n'
         "Content-Type: application/octet-stream\r\n\r\n"
     ).encode()
     declared = len(head) + 10 * 1024 * 1024 + len(f"\r\n--{boundary}--\r\n")

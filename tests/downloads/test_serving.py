@@ -1,4 +1,5 @@
 """Every rule of API.md *Serving bytes*, table-driven, against all three byte endpoints."""
+
 from __future__ import annotations
 
 import base64
@@ -69,10 +70,20 @@ CASES = [
     ("if-unmodified-since fails", {"If-Unmodified-Since": "PAST"}, 412, None, None),
     ("if-match before if-none-match", {"If-Match": '"other"', "If-None-Match": "ETAG"}, 412, None, None),
     ("if-match overrides if-unmodified-since", {"If-Match": "ETAG", "If-Unmodified-Since": "PAST"}, 200, CONTENT, None),
-    ("if-none-match overrides if-modified-since", {"If-None-Match": '"x"', "If-Modified-Since": "FUTURE"}, 200, CONTENT,
-     None),
-    ("if-unmodified-since before if-none-match", {"If-Unmodified-Since": "PAST", "If-None-Match": "ETAG"}, 412, None,
-     None),
+    (
+        "if-none-match overrides if-modified-since",
+        {"If-None-Match": '"x"', "If-Modified-Since": "FUTURE"},
+        200,
+        CONTENT,
+        None,
+    ),
+    (
+        "if-unmodified-since before if-none-match",
+        {"If-Unmodified-Since": "PAST", "If-None-Match": "ETAG"},
+        412,
+        None,
+        None,
+    ),
     ("conditions before range", {"If-None-Match": "ETAG", "Range": "bytes=0-1"}, 304, b"", None),
     ("if-match then range", {"If-Match": "ETAG", "Range": "bytes=0-1"}, 206, CONTENT[:2], f"bytes 0-1/{SIZE}"),
 ]
@@ -106,8 +117,9 @@ def test_serving_rule(byte_endpoint, stored_file, case, headers, status, body, c
 
 
 @pytest.mark.parametrize(("case", "headers", "status", "body", "content_range"), CASES, ids=[c[0] for c in CASES])
-def test_serving_rule__head__same_headers_no_body(byte_endpoint, stored_file, case, headers, status, body,
-                                                  content_range):
+def test_serving_rule__head__same_headers_no_body(
+    byte_endpoint, stored_file, case, headers, status, body, content_range
+):
     headers = _resolve(headers, stored_file)
     get = byte_endpoint.fetch(**headers)
     body_of(get)

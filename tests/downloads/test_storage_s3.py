@@ -1,4 +1,5 @@
 """The same API over an S3-compatible bucket (moto's server mode), configured through STORAGE_URL."""
+
 from __future__ import annotations
 
 import hashlib

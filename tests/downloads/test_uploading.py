@@ -1,4 +1,5 @@
 """The streaming upload handler on its own: truncated bodies, extra files, the hash it computes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,9 +18,11 @@ BOUNDARY = "b0undary"
 
 
 def _request(body: bytes, declared: int | None = None) -> WSGIRequest:
-    environ = RequestFactory().post(
-        "/api/v1/files/", data=b"-", content_type=f"multipart/form-data; boundary={BOUNDARY}"
-    ).environ
+    environ = (
+        RequestFactory()
+        .post("/api/v1/files/", data=b"-", content_type=f"multipart/form-data; boundary={BOUNDARY}")
+        .environ
+    )
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body) if declared is None else declared)
     request = WSGIRequest(environ)
@@ -29,8 +32,10 @@ def _request(body: bytes, declared: int | None = None) -> WSGIRequest:
 
 def _part(name: str, filename: str, content: bytes) -> bytes:
     return (
-        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n\r\n'
-    ).encode() + content + b"\r\n"
+        (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n\r\n').encode()
+        + content
+        + b"\r\n"
+    )
 
 
 def _blobs(settings) -> list[str]:
@@ -64,4 +69,3 @@ def test_handler__body_cut_off__no_upload_and_no_blob(settings):
 
     assert "file" not in request.FILES
     assert _blobs(settings) == []
-

@@ -1,4 +1,5 @@
 """The files and downloads API through HTTP: uploads, ownership, replace, links, downloads."""
+
 from __future__ import annotations
 
 import errno

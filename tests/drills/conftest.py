@@ -4,6 +4,7 @@ Each drill runs the server as another process on the test database, so tests use
 (`transaction=True`) and talk HTTP. Users get an Argon2 password hash, which the server's production
 hasher list can verify (the test settings hash with MD5 for speed).
 """
+
 from __future__ import annotations
 
 import os
@@ -79,8 +80,10 @@ def create_entry(base_url: str, headers: dict, *, namespace: str = "drill", key:
     for url, body in (
         (f"{api}/namespaces/", {"slug": namespace, "description": "fault drill"}),
         (f"{api}/namespaces/{namespace}/environments/", {"slug": "production"}),
-        (f"{api}/namespaces/{namespace}/environments/production/entries/", {"key": key, "value": 0,
-                                                                           "value_type": "integer"}),
+        (
+            f"{api}/namespaces/{namespace}/environments/production/entries/",
+            {"key": key, "value": 0, "value_type": "integer"},
+        ),
     ):
         response = requests.post(url, json=body, headers=headers, timeout=30)
         assert response.status_code == 201, f"{url}: {response.status_code} {response.text}"

@@ -5,6 +5,7 @@ never by stopping them. socat does the forwarding (one child per connection); `c
 process group, which drops every open connection at once and refuses new ones, like a dead host whose
 port answers RST; `restore()` listens on the same port again.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -45,7 +46,9 @@ class TcpProxy:
         self.cut()  # idempotent: a second restore must not leave the first socat running, orphaned
         self.process = subprocess.Popen(
             [self.socat, f"TCP-LISTEN:{self.port},bind=127.0.0.1,fork,reuseaddr", f"TCP:{self.target}"],
-            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -4,6 +4,7 @@ Shows: requests during the outage get a quick 503 problem+json with Retry-After 
 worker), /ready fails naming the database while /health stays up, the app recovers by itself once the
 database is back, and no write is half-applied (an entry's history stays an unbroken 1..n).
 """
+
 from __future__ import annotations
 
 import threading
@@ -39,17 +40,31 @@ class Writer(threading.Thread):
             started = time.monotonic()
             current = http.get(self.entry_url, headers=self.headers, timeout=30)
             if current.status_code != 200:
-                self.results.append((current.status_code, time.monotonic() - started, current.content,
-                                     current.headers.get("Content-Type", "")))
+                self.results.append(
+                    (
+                        current.status_code,
+                        time.monotonic() - started,
+                        current.content,
+                        current.headers.get("Content-Type", ""),
+                    )
+                )
                 time.sleep(0.1)
                 continue
             started = time.monotonic()
             response = http.patch(
-                self.entry_url, json={"value": current.json()["value"] + 1},
-                headers={**self.headers, "If-Match": current.headers["ETag"]}, timeout=30,
+                self.entry_url,
+                json={"value": current.json()["value"] + 1},
+                headers={**self.headers, "If-Match": current.headers["ETag"]},
+                timeout=30,
             )
-            self.results.append((response.status_code, time.monotonic() - started, response.content,
-                                 response.headers.get("Content-Type", "")))
+            self.results.append(
+                (
+                    response.status_code,
+                    time.monotonic() - started,
+                    response.content,
+                    response.headers.get("Content-Type", ""),
+                )
+            )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -86,8 +101,13 @@ def test_database_outage__quick_503__ready_fails__recovers__no_half_written_rows
             restored = len(writer.results)
             # Settled: the last STEADY writes all succeeded (a pooled connection that died in the outage
             # may fail once more before the pool drops it).
-            settled = wait_until(lambda: len(writer.results) >= restored + STEADY and all(
-                status in (200, 412) for status, *_ in writer.results[-STEADY:]), timeout=30)
+            settled = wait_until(
+                lambda: (
+                    len(writer.results) >= restored + STEADY
+                    and all(status in (200, 412) for status, *_ in writer.results[-STEADY:])
+                ),
+                timeout=30,
+            )
             writer.stop.set()
             writer.join(timeout=40)
 
@@ -110,7 +130,9 @@ def test_database_outage__quick_503__ready_fails__recovers__no_half_written_rows
     # Every acknowledged write is in the history; a write whose answer was lost may be there too.
     acknowledged = statuses.count(200)
     assert acknowledged <= entry["version"] - 1 <= acknowledged + statuses.count(503)
-    print(f"\ndrill database: {len(statuses)} writes, {acknowledged} ok, {statuses.count(503)} answered 503 "
-          f"(slowest {max(seconds for seconds, _ in outage):.2f} s), recovered {recovery:.1f} s after the "
-          f"database came back ({statuses[restored:].count(503)} stale-connection 503s after /ready, steady "
-          f"{settled:.1f} s later); entry at version {entry['version']}, history 1..{entry['version']} intact")
+    print(
+        f"\ndrill database: {len(statuses)} writes, {acknowledged} ok, {statuses.count(503)} answered 503 "
+        f"(slowest {max(seconds for seconds, _ in outage):.2f} s), recovered {recovery:.1f} s after the "
+        f"database came back ({statuses[restored:].count(503)} stale-connection 503s after /ready, steady "
+        f"{settled:.1f} s later); entry at version {entry['version']}, history 1..{entry['version']} intact"
+    )

@@ -5,6 +5,7 @@ reads), /ready names the cache as failed, sessions revoked and accounts locked b
 so during it, a logout or login during it is never a 500 (it works, or is refused with a 503 problem),
 and everything is back once Redis is.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -37,9 +38,13 @@ class Outage:
 
     def server_errors(self, allowed_503: tuple[str, ...] = ()) -> list[str]:
         """5xx answers other than /ready's 503 and the 503s of `allowed_503` paths (fail closed)."""
-        return [f"{r.request.method} {r.url} -> {r.status_code}" for r in self.responses
-                if r.status_code >= 500 and not r.url.endswith("/ready")
-                and not (r.status_code == 503 and r.url.endswith(allowed_503))]
+        return [
+            f"{r.request.method} {r.url} -> {r.status_code}"
+            for r in self.responses
+            if r.status_code >= 500
+            and not r.url.endswith("/ready")
+            and not (r.status_code == 503 and r.url.endswith(allowed_503))
+        ]
 
 
 @pytest.fixture
@@ -70,8 +75,9 @@ def test_redis_outage__api_serves_from_database__ready_names_cache(server_user, 
     ready = outage.call("GET", "/ready")
     me = outage.call("GET", "/api/v1/users/me/", headers=bearer(tokens))
     resolved = outage.call("GET", f"{environment}resolved/", headers=api_key)
-    conditional = outage.call("GET", f"{environment}resolved/",
-                              headers={**api_key, "If-None-Match": before.headers["ETag"]})
+    conditional = outage.call(
+        "GET", f"{environment}resolved/", headers={**api_key, "If-None-Match": before.headers["ETag"]}
+    )
     entries = outage.call("GET", f"{environment}entries/", headers=bearer(tokens))
 
     assert ready.status_code == 503 and ready.json()["checks"]["cache"]["status"] == "fail"
@@ -81,8 +87,10 @@ def test_redis_outage__api_serves_from_database__ready_names_cache(server_user, 
     assert conditional.status_code == 304
     assert entries.status_code == 200
     assert not outage.server_errors()
-    print("\ndrill redis (serving): /ready 503 naming the cache, database ok; profile, entries and resolved "
-          "config (200, then 304 on If-None-Match) served from the database; no 5xx")
+    print(
+        "\ndrill redis (serving): /ready 503 naming the cache, database ok; profile, entries and resolved "
+        "config (200, then 304 on If-None-Match) served from the database; no 5xx"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -114,9 +122,11 @@ def test_redis_outage__revocation_holds__logout_never_500(server_user, outage):
         assert logout.status_code == 503 and logout.headers["Content-Type"].startswith("application/problem+json")
         assert logout.headers.get("Retry-After")
     assert not outage.server_errors(allowed_503=("/auth/logout/", "/auth/token/refresh/"))
-    print(f"\ndrill redis (revocation): a session revoked before the outage stays 401 (refresh too); a logout "
-          f"during it answered {logout.status_code}; that token then {during.status_code}, after recovery "
-          f"{after.status_code}")
+    print(
+        f"\ndrill redis (revocation): a session revoked before the outage stays 401 (refresh too); a logout "
+        f"during it answered {logout.status_code}; that token then {during.status_code}, after recovery "
+        f"{after.status_code}"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -140,6 +150,8 @@ def test_redis_outage__lockout_holds(server_user, outage):
     assert locked.headers["Content-Type"].startswith("application/problem+json")
     assert {guess.status_code for guess in guesses} <= {401, 429, 503}
     assert not outage.server_errors(allowed_503=("/auth/token/",))
-    print(f"\ndrill redis (lockout): locked after {LOCKOUT} failures; during the outage the right password got "
-          f"{locked.status_code} (Retry-After {locked.headers.get('Retry-After')}), further guesses "
-          f"{sorted({guess.status_code for guess in guesses})}")
+    print(
+        f"\ndrill redis (lockout): locked after {LOCKOUT} failures; during the outage the right password got "
+        f"{locked.status_code} (Retry-After {locked.headers.get('Retry-After')}), further guesses "
+        f"{sorted({guess.status_code for guess in guesses})}"
+    )

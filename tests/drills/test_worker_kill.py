@@ -6,6 +6,7 @@ and the bytes it had streamed are an orphan that `files_cleanup` recognises and 
 killed inside its transaction leaves no half version (PostgreSQL rolls the transaction back) and the
 master replaces the worker.
 """
+
 from __future__ import annotations
 
 import base64
@@ -61,8 +62,9 @@ def test_worker_killed_during_tus_upload__offset_consistent__resume_gives_exact_
     content = os.urandom(SIZE)
     with gunicorn_server(workers=1) as base:
         auth = bearer(login(base, server_user.email))
-        created = requests.post(f"{base}/api/v1/uploads/", headers={**auth, **TUS, "Upload-Length": str(SIZE)},
-                                timeout=30)
+        created = requests.post(
+            f"{base}/api/v1/uploads/", headers={**auth, **TUS, "Upload-Length": str(SIZE)}, timeout=30
+        )
         assert created.status_code == 201, created.text
         location = urlsplit(created.headers["Location"]).path
         patch_headers = {**auth, **TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
@@ -78,7 +80,9 @@ def test_worker_killed_during_tus_upload__offset_consistent__resume_gives_exact_
         rest = content[offset:]
         digest = base64.b64encode(hashlib.sha256(rest).digest()).decode()
         finished = requests.patch(
-            f"{base}{location}", data=rest, timeout=60,
+            f"{base}{location}",
+            data=rest,
+            timeout=60,
             headers={**patch_headers, "Upload-Offset": str(offset), "Upload-Checksum": f"sha256 {digest}"},
         )
         file_id = finished.headers.get("Upload-File-Id")
@@ -90,8 +94,10 @@ def test_worker_killed_during_tus_upload__offset_consistent__resume_gives_exact_
     assert finished.status_code == 204, finished.text
     assert stored["sha256"] == hashlib.sha256(content).hexdigest() and stored["size"] == SIZE
     assert [item["id"] for item in files_after["results"]] == [file_id]
-    print(f"\ndrill worker kill (tus): killed pid {killed} with {SIZE // 2} of {SIZE} bytes sent; upload resumed "
-          f"at offset {offset}; completed file sha256 matches")
+    print(
+        f"\ndrill worker kill (tus): killed pid {killed} with {SIZE // 2} of {SIZE} bytes sent; upload resumed "
+        f"at offset {offset}; completed file sha256 matches"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -99,9 +105,13 @@ def test_worker_killed_during_multipart_upload__no_file_row_no_blob(server_user)
     content = os.urandom(SIZE)
     boundary = "drill-boundary-0123456789"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cut.bin\"\r\n"
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.bin"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     with gunicorn_server(workers=1) as base:
         auth = bearer(login(base, server_user.email))
         before = set(_files_on_disk())
@@ -115,16 +125,23 @@ def test_worker_killed_during_multipart_upload__no_file_row_no_blob(server_user)
     orphans = set(_files_on_disk()) - before
     # The operator's cron job, with no grace period (nothing else is in flight here).
     cleanup = subprocess.run(
-        [sys.executable, "manage.py", "files_cleanup"], cwd=ROOT, env=server_env(FILES_ORPHAN_GRACE="0"),
-        capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, "manage.py", "files_cleanup"],
+        cwd=ROOT,
+        env=server_env(FILES_ORPHAN_GRACE="0"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
     assert files["results"] == [], "a cut upload became a file"
     assert cleanup.returncode == 0, cleanup.stderr[-2000:]
     leftovers = set(_files_on_disk()) - before
     assert not leftovers, f"orphaned bytes under MEDIA_ROOT after files_cleanup: {sorted(map(str, leftovers))}"
-    print(f"\ndrill worker kill (multipart): killed pid {killed} mid-body; no file row; {len(orphans)} orphaned "
-          "blob(s) removed by files_cleanup")
+    print(
+        f"\ndrill worker kill (multipart): killed pid {killed} mid-body; no file row; {len(orphans)} orphaned "
+        "blob(s) removed by files_cleanup"
+    )
 
 
 @pytest.mark.postgres_only
@@ -139,9 +156,17 @@ def test_worker_killed_inside_config_write__no_half_version(server_user):
         # Hold the version table so the worker's write transaction blocks halfway, then kill the worker.
         with psycopg.connect(database_url()) as blocker:
             blocker.execute("LOCK TABLE configurations_entryversion IN EXCLUSIVE MODE")
-            write = threading.Thread(target=lambda: _swallow(lambda: requests.patch(
-                entry_url, json={"value": 41}, headers={**auth, "If-Match": current.headers["ETag"]}, timeout=60,
-            )), daemon=True)
+            write = threading.Thread(
+                target=lambda: _swallow(
+                    lambda: requests.patch(
+                        entry_url,
+                        json={"value": 41},
+                        headers={**auth, "If-Match": current.headers["ETag"]},
+                        timeout=60,
+                    )
+                ),
+                daemon=True,
+            )
             write.start()
             waiting = wait_until(lambda: _lock_waiters() > 0, timeout=20)
             killed = kill_workers(base)
@@ -149,13 +174,16 @@ def test_worker_killed_inside_config_write__no_half_version(server_user):
         write.join(timeout=30)
         wait_until(lambda: gunicorn_worker_pids(base) and gunicorn_worker_pids(base) != killed, timeout=30)
         entry = assert_versions_consistent(entry_url, auth)
-        retried = requests.patch(entry_url, json={"value": 42}, headers={**auth, "If-Match": current.headers["ETag"]},
-                                 timeout=30)
+        retried = requests.patch(
+            entry_url, json={"value": 42}, headers={**auth, "If-Match": current.headers["ETag"]}, timeout=30
+        )
 
     assert entry["version"] == 1 and entry["value"] == 0, "the killed write left a trace"
     assert retried.status_code == 200 and retried.json()["version"] == 2
-    print(f"\ndrill worker kill (config write): worker {killed} killed {waiting:.1f} s into a blocked write; "
-          "entry still version 1, history intact, the same If-Match then succeeded")
+    print(
+        f"\ndrill worker kill (config write): worker {killed} killed {waiting:.1f} s into a blocked write; "
+        "entry still version 1, history intact, the same If-Match then succeeded"
+    )
 
 
 def _lock_waiters() -> int:

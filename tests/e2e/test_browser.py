@@ -5,6 +5,7 @@ event of that revocation, then opens Swagger UI, authorizes with a bearer token 
 Screenshots of every step go to reports/e2e/. Uses Debian's chromium (never a downloaded browser) and
 skips, saying why, where it is not installed (`apt-get install -y chromium`).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -23,8 +24,16 @@ from tests.support.servers import ROOT, gunicorn_server
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = ROOT / "reports" / "e2e"
 
 
@@ -51,8 +60,9 @@ def _user(email: str, **extra):
 
 
 def _token(base_url: str, email: str) -> str:
-    response = requests.post(f"{base_url}/api/v1/auth/token/", json={"email": email, "password": DEFAULT_PASSWORD},
-                             timeout=30)
+    response = requests.post(
+        f"{base_url}/api/v1/auth/token/", json={"email": email, "password": DEFAULT_PASSWORD}, timeout=30
+    )
     assert response.status_code == 200, response.text
     return response.json()["access"]
 
@@ -64,8 +74,12 @@ def actors(transactional_db):
     staff = _user("staff@example.com", role=Role.ADMIN, is_staff=True, is_superuser=True)
     victim = _user("victim@example.com", role=Role.VIEWER)
     # DEBUG is off, so whitenoise serves STATIC_ROOT; copying is enough (compressing would take a minute).
-    with override_settings(STORAGES={**settings.STORAGES, "staticfiles": {
-            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}):
+    with override_settings(
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    ):
         call_command("collectstatic", "--noinput", verbosity=0)
     SHOTS.mkdir(parents=True, exist_ok=True)
     return staff, victim
@@ -95,8 +109,9 @@ def test_admin_revokes_session__audit_shows_it__swagger_runs_authorized_request(
         page.wait_for_selector(".messagelist")
         message = page.inner_text(".messagelist")
         page.screenshot(path=SHOTS / "03-session-revoked.png", full_page=True)
-        revoked = requests.get(f"{base}/api/v1/users/me/", headers={"Authorization": f"Bearer {victim_token}"},
-                               timeout=30)
+        revoked = requests.get(
+            f"{base}/api/v1/users/me/", headers={"Authorization": f"Bearer {victim_token}"}, timeout=30
+        )
 
         page.goto(f"{base}/admin/audit/auditevent/?q=auth.session.revoked")
         page.wait_for_selector("#result_list")

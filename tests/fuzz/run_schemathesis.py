@@ -12,6 +12,7 @@ the fuzzer's own session id, back into path parameters) run after the others, on
 with a fresh token: revoking a session, logout, password change, logout-all, and last the admin's
 user updates (which may deactivate the fuzzer itself).
 """
+
 from __future__ import annotations
 
 import os
@@ -39,28 +40,44 @@ HOOKS = "tests.uploads.schemathesis_hooks"
 
 def _schemathesis(stack: Stack, token: str, *filters: str, label: str, deadline: float) -> int:
     command = [
-        str(Path(sys.executable).parent / "schemathesis"), "run", f"{stack.base_url}/api/v1/schema/?format=json",
-        "--url", stack.base_url,
-        "-H", f"Authorization: Bearer {token}",
-        "--checks", CHECKS,
-        "--phases", os.environ.get("FUZZ_PHASES", "examples,coverage,fuzzing"),
-        "--max-examples", os.environ.get("FUZZ_MAX_EXAMPLES", "25"),
-        "--seed", os.environ.get("FUZZ_SEED", "20261125"),
+        str(Path(sys.executable).parent / "schemathesis"),
+        "run",
+        f"{stack.base_url}/api/v1/schema/?format=json",
+        "--url",
+        stack.base_url,
+        "-H",
+        f"Authorization: Bearer {token}",
+        "--checks",
+        CHECKS,
+        "--phases",
+        os.environ.get("FUZZ_PHASES", "examples,coverage,fuzzing"),
+        "--max-examples",
+        os.environ.get("FUZZ_MAX_EXAMPLES", "25"),
+        "--seed",
+        os.environ.get("FUZZ_SEED", "20261125"),
         # One worker: Python 3.11.7's ast.parse is not thread-safe ("AST constructor recursion depth
         # mismatch"), and hypothesis parses lambdas' sources in schemathesis's worker threads.
-        "--workers", os.environ.get("FUZZ_WORKERS", "1"),
-        "--request-timeout", "20",
-        "--suppress-health-check", "all",
-        "--report", "junit,ndjson",
-        "--report-junit-path", str(REPORTS / f"{label}.xml"),
-        "--report-ndjson-path", str(REPORTS / f"{label}.ndjson"),
-        "--output-truncate", "false",
+        "--workers",
+        os.environ.get("FUZZ_WORKERS", "1"),
+        "--request-timeout",
+        "20",
+        "--suppress-health-check",
+        "all",
+        "--report",
+        "junit,ndjson",
+        "--report-junit-path",
+        str(REPORTS / f"{label}.xml"),
+        "--report-ndjson-path",
+        str(REPORTS / f"{label}.ndjson"),
+        "--output-truncate",
+        "false",
         *filters,
     ]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": os.environ.get("SCHEMATHESIS_HOOKS", HOOKS)}
     try:
-        return subprocess.run(command, cwd=ROOT, timeout=max(1.0, deadline - time.monotonic()), check=False,
-                              env=env).returncode
+        return subprocess.run(
+            command, cwd=ROOT, timeout=max(1.0, deadline - time.monotonic()), check=False, env=env
+        ).returncode
     except subprocess.TimeoutExpired:
         print(f"schemathesis ({label}) ran past the FUZZ_TIMEOUT budget", file=sys.stderr)
         return 1
@@ -72,22 +89,31 @@ def main() -> int:
     deadline = time.monotonic() + int(os.environ.get("FUZZ_TIMEOUT", "480"))
     fast = "100000/min"
     with Stack(
-        "fuzz", workers=int(os.environ.get("FUZZ_SERVER_WORKERS", "3")),
-        THROTTLE_ANON_RATE=fast, THROTTLE_USER_RATE=fast, THROTTLE_AUTH_RATE=fast,
-        LOCKOUT_FAILURES="100000", LOCKOUT_IP_FAILURES="100000", JWT_ACCESS_TTL="3600",
+        "fuzz",
+        workers=int(os.environ.get("FUZZ_SERVER_WORKERS", "3")),
+        THROTTLE_ANON_RATE=fast,
+        THROTTLE_USER_RATE=fast,
+        THROTTLE_AUTH_RATE=fast,
+        LOCKOUT_FAILURES="100000",
+        LOCKOUT_IP_FAILURES="100000",
+        JWT_ACCESS_TTL="3600",
     ) as stack:
         everything_else = "|".join(SELF_REVOKING.values())
-        status = _schemathesis(stack, stack.token(), "--exclude-path-regex", everything_else, label="operations",
-                               deadline=deadline)
+        status = _schemathesis(
+            stack, stack.token(), "--exclude-path-regex", everything_else, label="operations", deadline=deadline
+        )
         for label, pattern in SELF_REVOKING.items():
-            status |= _schemathesis(stack, stack.token(), "--include-path-regex", pattern, label=label,
-                                    deadline=deadline)
+            status |= _schemathesis(
+                stack, stack.token(), "--include-path-regex", pattern, label=label, deadline=deadline
+            )
     outcomes = _outcomes()
     rows = "".join(f"| {name} | {result} |\n" for name, result in outcomes.items())
     (REPORTS / "summary.md").write_text("| operation | outcome |\n|---|---|\n" + rows)
     failed = [name for name, result in outcomes.items() if result != "pass"]
-    print(f"schemathesis: {len(outcomes)} operations, {len(failed)} not passing {failed}; "
-          f"{'ok' if status == 0 else 'FAILED'}; reports in {REPORTS.relative_to(ROOT)}/")
+    print(
+        f"schemathesis: {len(outcomes)} operations, {len(failed)} not passing {failed}; "
+        f"{'ok' if status == 0 else 'FAILED'}; reports in {REPORTS.relative_to(ROOT)}/"
+    )
     return status
 
 

@@ -1,4 +1,5 @@
 """A graceful stop (SIGTERM to gunicorn) fails /ready at once and keeps serving while traffic drains."""
+
 import json
 import signal
 import time

@@ -1,4 +1,5 @@
 """/metrics under real gunicorn: one scrape counts the requests of every worker, dead ones included."""
+
 import os
 import re
 import shutil

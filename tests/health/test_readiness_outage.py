@@ -1,4 +1,5 @@
 """/ready against a real outage: gunicorn whose DATABASE_URL goes through a proxy the test cuts and restores."""
+
 import json
 import time
 import urllib.error

@@ -4,6 +4,7 @@ The walk is what keeps the authentication test honest: an endpoint added tomorro
 without anyone listing it. Path parameters get harmless placeholder values; the authentication check
 runs before the view looks them up, so a placeholder is as good as a real id.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Every endpoint requires the authentication API.md documents: walked from the URLconf, not listed by hand."""
+
 import pytest
 from django.conf import settings
 

@@ -1,4 +1,5 @@
 """Every response carries the security headers: pages, API, errors, public and authenticated alike."""
+
 import pytest
 from django.conf import settings
 

@@ -17,6 +17,7 @@ Hand-written rather than schemathesis/openapi-core: those validate a request/res
 HTTP objects; adapting Django's test responses to them costs more code than this, and this one caches one
 compiled validator per (operation, status, media type), so the check costs microseconds per response.
 """
+
 from __future__ import annotations
 
 import copy

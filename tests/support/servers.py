@@ -4,6 +4,7 @@ Use with `@pytest.mark.django_db(transaction=True)` so the server (another proce
 The server gets the test run's own settings (database, cache, keys, media root), so tokens minted in the
 test are valid there, and is stopped by its PID on exit.
 """
+
 from __future__ import annotations
 
 import os
@@ -74,8 +75,15 @@ def gunicorn_server(workers: int = 1, *, startup_timeout: float = 30, **extra_en
     multiproc_dir = Path(settings.MEDIA_ROOT).parent / f"prometheus-{port}"
     env = server_env(PROMETHEUS_MULTIPROC_DIR=str(multiproc_dir), **extra_env)
     command = [
-        sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "config/gunicorn.conf.py",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base_url = ServerURL(f"http://127.0.0.1:{port}")

@@ -4,6 +4,7 @@
 the server were down; `open()` listens again on the same port. Hand-written: a fault-injection proxy such
 as toxiproxy is a separate Go daemon; this needs some thirty lines of sockets and threads.
 """
+
 from __future__ import annotations
 
 import socket

@@ -2,6 +2,7 @@
 
 simplejwt's `flushexpiredtokens` does the same for its outstanding/blacklisted token lists.
 """
+
 from django.core.management.base import BaseCommand
 
 from accounts.session_services import sessions_delete_expired

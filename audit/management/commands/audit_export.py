@@ -1,4 +1,5 @@
 """audit_export: the events of a period as JSON Lines on stdout, streamed in batches."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """audit_prune: delete old events, leaving a checkpoint so the remaining chain still verifies."""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand

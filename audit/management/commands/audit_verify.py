@@ -1,4 +1,5 @@
 """audit_verify: walk the hash chain; exit 1 naming the first bad event."""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
@@ -25,8 +26,7 @@ class Command(BaseCommand):
         if not result.ok:
             where = f"event {result.bad_event_id}" if result.bad_event_id is not None else "the end"
             raise CommandError(
-                f"audit chain broken at {where}: {result.reason} "
-                f"({result.checked:,} events verified before it)",
+                f"audit chain broken at {where}: {result.reason} ({result.checked:,} events verified before it)",
                 returncode=1,
             )
         self.stdout.write(f"audit chain ok: {result.checked:,} events verified")

@@ -16,8 +16,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, namespace: str, environment: str | None, include_secrets: bool, **options) -> None:
         try:
-            document = configuration_export(namespace=namespace, environment=environment,
-                                            include_secrets=include_secrets)
+            document = configuration_export(
+                namespace=namespace, environment=environment, include_secrets=include_secrets
+            )
         except NotFoundError as exc:
             raise CommandError(exc.detail) from None
         self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))
