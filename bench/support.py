@@ -31,6 +31,7 @@ def server_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         SECRET_KEY="bench-secret-key-" + "x" * 40,
         CONFIG_ENCRYPTION_KEYS=BENCH_ENCRYPTION_KEY,
         DEBUG="false",
+        EMAIL_URL="dummymail://",
         LOG_LEVEL="WARNING",
         GUNICORN_ACCESSLOG="",
     )
