@@ -21,11 +21,11 @@ from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 
 from accounts.lockout import lockout_register_failure, lockout_reset, lockout_retry_after
+from accounts.mfa_tokens import mfa_token_lock
 from accounts.models import RecoveryCode, TOTPDevice, User
 from accounts.selectors import totp_enabled
-from accounts.tokens import TokenPair
-from accounts.mfa_tokens import mfa_token_lock
 from accounts.session_services import RevocationReason, session_open, sessions_revoke_for_user
+from accounts.tokens import TokenPair
 from audit.services import record
 from configurations.crypto import decrypt_value, encrypt_value
 from core.errors import ConflictError, TooManyRequestsError
