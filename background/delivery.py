@@ -49,8 +49,9 @@ def _claim(message: OutboxMessage, sender: Sender) -> bool:
     now = timezone.now()
     claimable = Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(status=Status.SENDING, lease_until__lt=now)
     lease_until = now + timedelta(seconds=sender.policy.lease)
+    # enqueued_at cleared: should this worker die, the relay republishes the row once its lease is over.
     claimed = OutboxMessage.objects.filter(claimable, pk=message.pk, attempts=message.attempts).update(
-        status=Status.SENDING, attempts=message.attempts + 1, lease_until=lease_until
+        status=Status.SENDING, attempts=message.attempts + 1, lease_until=lease_until, enqueued_at=None
     )
     if claimed:
         message.status, message.attempts, message.lease_until = Status.SENDING, message.attempts + 1, lease_until

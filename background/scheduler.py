@@ -46,7 +46,7 @@ def lease_release(holder: str) -> None:
 class LeasedDatabaseScheduler(DatabaseScheduler):
     def __init__(self, *args, **kwargs):
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.holding = False
+        self.holding: bool | None = None  # unknown until the first tick, so the first state is logged
         super().__init__(*args, **kwargs)
 
     def setup_schedule(self) -> None:

@@ -173,7 +173,7 @@ def test_relay__due_retry_and_dead_worker__published_again(scripted):
     waiting = enqueue("test", {})
     OutboxMessage.objects.filter(pk=due.pk).update(enqueued_at=None)
     OutboxMessage.objects.filter(pk=dead.pk).update(
-        status="sending", attempts=1, lease_until=now - timedelta(seconds=1), enqueued_at=now - timedelta(hours=1)
+        status="sending", attempts=1, lease_until=now - timedelta(seconds=1), enqueued_at=None
     )
     OutboxMessage.objects.filter(pk=waiting.pk).update(enqueued_at=None, next_attempt_at=now + timedelta(minutes=5))
 
