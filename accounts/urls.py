@@ -2,11 +2,12 @@
 
 from rest_framework.routers import SimpleRouter
 
-from accounts import views
+from accounts import mfa_views, views
 
 router = SimpleRouter()
 router.register("auth/sessions", views.AccountSessionViewSet, basename="accounts-session")
 router.register("auth", views.AuthViewSet, basename="accounts-auth")
+router.register("auth", mfa_views.MfaViewSet, basename="accounts-mfa")
 router.register("users", views.AccountUserViewSet, basename="accounts-user")
 
 urlpatterns = router.urls

@@ -15,11 +15,19 @@ class ApplicationError(Exception):
     code = "bad_request"
     title = "Bad request"
 
-    def __init__(self, detail: str | None = None, *, code: str | None = None, headers: dict | None = None):
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        headers: dict | None = None,
+        extensions: dict[str, Any] | None = None,
+    ):
         self.detail = detail or self.title
         if code:
             self.code = code
         self.headers = headers or {}
+        self.extensions = extensions or {}  # RFC 9457 extension members of this problem type
         super().__init__(self.detail)
 
 

@@ -51,6 +51,7 @@ def _application_problem(exc: ApplicationError) -> Response:
         body = _validation_problem(_flatten_errors(exc.errors, default_code=exc.field_code))
     else:
         body = problem_body(exc.status_code, detail=exc.detail, code=exc.code, title=exc.title)
+        body.update(exc.extensions)
     return Response(body, status=exc.status_code, headers=exc.headers, content_type=PROBLEM_CONTENT_TYPE)
 
 
