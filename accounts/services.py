@@ -91,7 +91,7 @@ def password_change(
     *, user: User, current_password: str, new_password: str, current_session_id: str | None, request: Any = None
 ) -> None:
     if not user.check_password(current_password):
-        raise ValidationError({"current_password": "The current password is wrong."}, code="wrong_password")
+        raise ValidationError({"current_password": ["The current password is wrong."]}, code="wrong_password")
     password_check_policy(new_password, user=user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
