@@ -3,11 +3,12 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from accounts import mfa_views, views
+from accounts import mfa_views, passkey_views, views
 
 router = SimpleRouter()
 router.register("auth/sessions", views.AccountSessionViewSet, basename="accounts-session")
 router.register("users", views.AccountUserViewSet, basename="accounts-user")
+router.register("auth/passkeys", passkey_views.PasskeyViewSet, basename="accounts-passkey")
 
 urlpatterns = [
     path("auth/register/", views.RegisterView.as_view(), name="accounts-register"),
@@ -32,4 +33,19 @@ urlpatterns += [
     path("auth/mfa/totp/disable/", mfa_views.TotpDisableView.as_view(), name="accounts-mfa-totp-disable"),
     path("auth/mfa/recovery-codes/", mfa_views.RecoveryCodesView.as_view(), name="accounts-mfa-recovery-codes"),
     path("auth/mfa/verify/", mfa_views.MfaVerifyView.as_view(), name="accounts-mfa-verify"),
+]
+
+urlpatterns += [
+    path(
+        "auth/passkeys/register/options/",
+        passkey_views.PasskeyRegistrationOptionsView.as_view(),
+        name="accounts-passkey-register-options",
+    ),
+    path("auth/passkeys/register/", passkey_views.PasskeyRegisterView.as_view(), name="accounts-passkey-register"),
+    path(
+        "auth/passkeys/login/options/",
+        passkey_views.PasskeyLoginOptionsView.as_view(),
+        name="accounts-passkey-login-options",
+    ),
+    path("auth/passkeys/login/", passkey_views.PasskeyLoginView.as_view(), name="accounts-passkey-login"),
 ]
