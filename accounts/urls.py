@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from accounts import mfa_views, passkey_views, views
+from accounts import lifecycle_views, mfa_views, passkey_views, views
 
 router = SimpleRouter()
 router.register("auth/sessions", views.AccountSessionViewSet, basename="accounts-session")
@@ -48,4 +48,15 @@ urlpatterns += [
         name="accounts-passkey-login-options",
     ),
     path("auth/passkeys/login/", passkey_views.PasskeyLoginView.as_view(), name="accounts-passkey-login"),
+]
+
+urlpatterns += [
+    path("users/me/email/", lifecycle_views.EmailChangeView.as_view(), name="accounts-email-change"),
+    path(
+        "users/me/email/confirm/",
+        lifecycle_views.EmailChangeConfirmView.as_view(),
+        name="accounts-email-change-confirm",
+    ),
+    path("users/me/delete/", lifecycle_views.AccountDeleteView.as_view(), name="accounts-delete"),
+    path("users/me/export/", lifecycle_views.AccountExportView.as_view(), name="accounts-export"),
 ]
