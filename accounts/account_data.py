@@ -12,9 +12,9 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from accounts.mfa import _factors_remove, check_password, require_second_factor
-from accounts.models import User, UserSession
+from accounts.models import RevocationReason, User, UserSession
 from accounts.selectors import totp_enabled
-from accounts.session_services import RevocationReason, sessions_revoke_for_user
+from accounts.session_services import sessions_revoke_for_user
 from audit.models import AuditEvent
 from audit.services import record
 from downloads.services import download_delete, file_delete

@@ -8,7 +8,6 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import serializers
 
 from accounts.emails import send_email_change_confirmation, send_email_changed_notice
 from accounts.mfa import check_password, field_error
@@ -16,6 +15,7 @@ from accounts.models import User
 from accounts.services import InvalidTokenError
 from accounts.tokens import email_change_target
 from audit.services import record
+from core.errors import ValidationError
 
 
 def users_remove_unverified_expired() -> int:
@@ -39,7 +39,7 @@ def _address_in_use(email: str, *, exclude: User) -> bool:
     return User.objects.filter(email__iexact=email, email_verified=True).exclude(pk=exclude.pk).exists()
 
 
-def _email_taken() -> serializers.ValidationError:
+def _email_taken() -> ValidationError:
     return field_error("new_email", "An account with this e-mail address exists.", "email_taken")
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -16,19 +18,47 @@ from accounts.passkeys import (
     passkey_register,
     passkey_registration_options,
 )
+from accounts.permissions import AnonymousPost
 from accounts.serializers import AccountTokenPairOutputSerializer
-from accounts.views import PUBLIC_AUTH, UUID_PATTERN, AuthEndpoint, PublicAuthEndpoint, _token_response, _validated
+from accounts.views import NO_STORE, PUBLIC_AUTH, UUID_PATTERN, _token_response
 from core.schema import problem
 from core.throttles import AuthThrottle
+from core.views import ApiViewSet, validated
+
+PUBLIC_ACTIONS = frozenset(("login_options", "login"))
 
 
-class PasskeyRegistrationOptionsView(AuthEndpoint):
+class PasskeyViewSet(ApiViewSet):
+    """The caller's passkeys under /auth/passkeys/ (the `auth` throttle scope); the login ceremony is public."""
+
+    serializer_class = s.PasskeyOutputSerializer
+    throttle_classes = [AuthThrottle]
+    throttle_scope = "auth"
+    lookup_value_regex = UUID_PATTERN
+
+    def get_permissions(self) -> list:
+        return [AnonymousPost()] if self.action in PUBLIC_ACTIONS else [IsAuthenticated()]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Passkey.objects.none()
+        return Passkey.objects.filter(user=self.request.user).order_by("created_at")
+
+    @extend_schema(tags=["passkeys"])
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(tags=["passkeys"], responses={204: None})
+    def destroy(self, request: Request, pk: str) -> Response:
+        passkey_delete(passkey=self.get_object(), request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     @extend_schema(tags=["passkeys"], request=None, responses={200: s.PasskeyCreationOptionsOutputSerializer})
-    def post(self, request: Request) -> Response:
-        return Response(passkey_registration_options(user=request.user), headers={"Cache-Control": "no-store"})
+    @action(detail=False, methods=["post"], url_path="register/options")
+    def register_options(self, request: Request) -> Response:
+        return Response(passkey_registration_options(user=request.user), headers=NO_STORE)
 
-
-class PasskeyRegisterView(AuthEndpoint):
     @extend_schema(
         tags=["passkeys"],
         request=s.PasskeyRegisterInputSerializer,
@@ -40,26 +70,23 @@ class PasskeyRegisterView(AuthEndpoint):
             ),
         },
     )
-    def post(self, request: Request) -> Response:
-        passkey = passkey_register(
-            user=request.user, request=request, **_validated(s.PasskeyRegisterInputSerializer, request)
-        )
+    @action(detail=False, methods=["post"])
+    def register(self, request: Request) -> Response:
+        data = validated(s.PasskeyRegisterInputSerializer, request)
+        passkey = passkey_register(user=request.user, request=request, **data)
         return Response(s.PasskeyOutputSerializer(passkey).data, status=status.HTTP_201_CREATED)
 
-
-class PasskeyLoginOptionsView(PublicAuthEndpoint):
     @extend_schema(
         tags=["passkeys"],
         auth=PUBLIC_AUTH,
         request=s.PasskeyLoginOptionsInputSerializer,
         responses={200: s.PasskeyRequestOptionsOutputSerializer},
     )
-    def post(self, request: Request) -> Response:
-        data = _validated(s.PasskeyLoginOptionsInputSerializer, request)
-        return Response(passkey_login_options(email=data.get("email")), headers={"Cache-Control": "no-store"})
+    @action(detail=False, methods=["post"], url_path="login/options")
+    def login_options(self, request: Request) -> Response:
+        data = validated(s.PasskeyLoginOptionsInputSerializer, request)
+        return Response(passkey_login_options(email=data.get("email")), headers=NO_STORE)
 
-
-class PasskeyLoginView(PublicAuthEndpoint):
     @extend_schema(
         tags=["passkeys"],
         auth=PUBLIC_AUTH,
@@ -72,28 +99,6 @@ class PasskeyLoginView(PublicAuthEndpoint):
             ),
         },
     )
-    def post(self, request: Request) -> Response:
-        return _token_response(passkey_login(request=request, **_validated(s.PasskeyLoginInputSerializer, request)))
-
-
-class PasskeyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The caller's passkeys; deleting one removes it (audited)."""
-
-    serializer_class = s.PasskeyOutputSerializer
-    throttle_classes = [AuthThrottle]
-    throttle_scope = "auth"
-    lookup_value_regex = UUID_PATTERN
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Passkey.objects.none()
-        return Passkey.objects.filter(user=self.request.user).order_by("created_at")
-
-    @extend_schema(tags=["passkeys"])
-    def list(self, request: Request) -> Response:
-        return super().list(request)
-
-    @extend_schema(tags=["passkeys"], responses={204: None})
-    def destroy(self, request: Request, pk: str) -> Response:
-        passkey_delete(passkey=self.get_object(), request=request)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    @action(detail=False, methods=["post"])
+    def login(self, request: Request) -> Response:
+        return _token_response(passkey_login(request=request, **validated(s.PasskeyLoginInputSerializer, request)))

@@ -17,8 +17,6 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -39,6 +37,7 @@ from accounts.models import Passkey, User, WebAuthnChallenge
 from accounts.session_services import session_open
 from accounts.tokens import TokenPair
 from audit.services import record
+from core.errors import AuthenticationError, ValidationError
 
 Purpose = WebAuthnChallenge.Purpose
 # What a malformed credential makes the parsers raise, besides the library's own errors.
@@ -112,8 +111,8 @@ def passkey_registration_options(*, user: User) -> dict[str, Any]:
     return _options_json(options)
 
 
-def _bad_registration(message: str) -> serializers.ValidationError:
-    return serializers.ValidationError({"credential": [serializers.ErrorDetail(message, code="invalid_credential")]})
+def _bad_registration(message: str) -> ValidationError:
+    return ValidationError({"credential": message}, code="invalid_credential")
 
 
 @transaction.atomic
@@ -172,8 +171,8 @@ def passkey_login_options(*, email: str | None) -> dict[str, Any]:
     return _options_json(options)
 
 
-def _refused() -> AuthenticationFailed:
-    return AuthenticationFailed("The passkey assertion did not verify.", code="invalid_passkey")
+def _refused() -> AuthenticationError:
+    return AuthenticationError("The passkey assertion did not verify.", code="invalid_passkey")
 
 
 def passkey_login(*, credential: dict[str, Any], request: Any) -> TokenPair:

@@ -6,7 +6,7 @@ from accounts.roles import ALL, grant_role_permissions
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0005_mfa_passkeys")]
+    dependencies = [("accounts", "0006_session_revoked_reason_choices")]
 
     operations = [
         migrations.RunPython(grant_role_permissions("accounts", {"admin": ALL}), migrations.RunPython.noop),
