@@ -19,7 +19,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from accounts.models import User
-from accounts.tokens import email_verification_token, password_reset_token
+from accounts.tokens import email_change_token, email_verification_token, password_reset_token
 from background.models import OutboxMessage
 from background.outbox import Cancel, enqueue
 from background.policy import RetryPolicy
@@ -32,12 +32,14 @@ def _link(path: str, token: str) -> str:
     return f"{settings.FRONTEND_URL.rstrip('/')}{path}?{urlencode({'token': token})}"
 
 
-def _message(user: User, *, subject: str, template: str, link: str, valid_seconds: int) -> EmailMultiAlternatives:
+def _message(
+    user: User, *, subject: str, template: str, link: str, valid_seconds: int, to: str | None = None
+) -> EmailMultiAlternatives:
     context = {"user": user, "link": link, "valid_hours": max(1, valid_seconds // 3600)}
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"accounts/email/{template}.txt", context),
-        to=[user.email],
+        to=[to or user.email],
     )
     message.attach_alternative(render_to_string(f"accounts/email/{template}.html", context), "text/html")
     return message
@@ -65,9 +67,33 @@ def _password_reset(user: User) -> EmailMultiAlternatives:
     )
 
 
+def _email_change(user: User, new_email: str) -> EmailMultiAlternatives:
+    return _message(
+        user,
+        subject="Confirm your new e-mail address",
+        template="email_change",
+        link=_link(settings.EMAIL_CHANGE_PATH, email_change_token(user, new_email)),
+        valid_seconds=settings.EMAIL_VERIFICATION_TIMEOUT,
+        to=new_email,
+    )
+
+
+def _email_changed(user: User, old_email: str) -> EmailMultiAlternatives:
+    return _message(
+        user,
+        subject="Your e-mail address was changed",
+        template="email_changed",
+        link="",
+        valid_seconds=0,
+        to=old_email,
+    )
+
+
 MESSAGES: dict[str, Callable[..., EmailMultiAlternatives]] = {
     "verify_email": _verification,
     "password_reset": _password_reset,
+    "email_change": _email_change,
+    "email_changed": _email_changed,
 }
 
 
@@ -84,6 +110,16 @@ def send_verification_email(user: User) -> None:
 
 def send_password_reset_email(user: User) -> None:
     send_email("password_reset", user)
+
+
+def send_email_change_confirmation(user: User, new_email: str) -> None:
+    """To the new address: the link that makes it the account's e-mail (nothing changes before)."""
+    send_email("email_change", user, new_email=new_email)
+
+
+def send_email_changed_notice(user: User, old_email: str) -> None:
+    """To the old address, once the change is done: a stolen session cannot move the account silently."""
+    send_email("email_changed", user, old_email=old_email)
 
 
 def deliver(outbox_message: OutboxMessage) -> None:
