@@ -1,6 +1,6 @@
 """Namespace membership: a role within one namespace, on top of the user's global role.
 
-A request needs the model permissions its action maps to (accounts.permissions.ActionPermission). When the
+A request needs the model permissions its action maps to (core.permissions.ActionPermission). When the
 global role lacks them and the route names a namespace, the caller's membership there may grant them. A
 caller who may not even read the namespace (no global read, no membership) is told it does not exist (404).
 Memberships are read from the database on each such request, never cached, so a removal takes effect on

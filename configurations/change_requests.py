@@ -16,14 +16,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from audit.services import record
 from configurations import events, services
 from configurations.crypto import decrypt_value, encrypt_value
 from configurations.models import ChangeRequest, ChangeRequestApproval, Entry, Environment
 from configurations.values import validate_value
-from core.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
+from core.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 
 Status = ChangeRequest.Status
 
@@ -69,7 +68,8 @@ def _stored_changes(environment: Environment, changes: list[Mapping[str, Any]]) 
             try:
                 validate_value(change["value"], value_type=value_type, schema=entry.schema if entry else None)
             except ValidationError as exc:
-                raise ValidationError({f"changes[{position}].value": exc.detail}) from None
+                errors = {f"changes[{position}].{name}": message for name, message in exc.errors.items()}
+                raise ValidationError(errors, code=exc.field_code) from None
             secret = change.get("secret", entry.secret if entry else False)
             if secret:
                 item["value_encrypted"] = encrypt_value(change["value"])
@@ -300,9 +300,15 @@ def change_requests_apply_due(*, now: datetime | None = None) -> int:
             if exc.code == "change_request_not_open":
                 continue  # another scheduler run got there first
             _fail(change_request, exc.detail)
-        except (ApplicationError, ValidationError) as exc:
-            _fail(change_request, str(getattr(exc, "detail", exc)))
+        except ApplicationError as exc:
+            _fail(change_request, _reason(exc))
     return applied
+
+
+def _reason(exc: ApplicationError) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{name}: {message}" for name, message in exc.errors.items())
+    return exc.detail
 
 
 @transaction.atomic

@@ -7,11 +7,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from rest_framework.exceptions import ValidationError
 
 from audit.services import record
 from configurations.models import Namespace, NamespaceMember
-from core.errors import ConflictError, NotFoundError
+from core.errors import ConflictError, NotFoundError, ValidationError
 
 
 def member_list(*, namespace: Namespace) -> QuerySet[NamespaceMember]:
@@ -34,7 +33,7 @@ def _metadata(member: NamespaceMember) -> dict[str, str]:
 def member_add(*, namespace: Namespace, user_id: Any, role: str, actor: Any, request: Any = None) -> NamespaceMember:
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None:
-        raise ValidationError({"user": ["No such active user."]})
+        raise ValidationError({"user": "No such active user."}, code="does_not_exist")
     member = NamespaceMember(namespace=namespace, user=user, role=role)
     try:
         with transaction.atomic():

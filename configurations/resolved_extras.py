@@ -11,10 +11,10 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import parse_etags
-from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from configurations import history, watch
 from configurations.resolved import ResolvedDocument
+from core.errors import ValidationError
 from health.state import is_shutting_down
 
 
@@ -47,15 +47,15 @@ def watch_response(
 def parse_instant(raw: str) -> datetime:
     moment = parse_datetime(raw.strip()) if raw else None
     if moment is None:
-        raise ValidationError({"at": ["Give an ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z."]})
+        raise ValidationError({"at": "Give an ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z."})
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=UTC)
     try:
         moment.astimezone(UTC)
     except OverflowError:
-        raise ValidationError({"at": ["The instant is out of range."]}) from None
+        raise ValidationError({"at": "The instant is out of range."}) from None
     if moment > timezone.now():
-        raise ValidationError({"at": [ErrorDetail("The instant is in the future.", code="in_future")]})
+        raise ValidationError({"at": "The instant is in the future."}, code="in_future")
     return moment
 
 

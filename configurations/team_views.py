@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,19 +21,17 @@ from configurations.team_serializers import (
     MemberUpdateInputSerializer,
 )
 from configurations.views import ConfigurationViewSet
+from core.errors import ValidationError
 from core.schema import problem
-
-
-def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+from core.views import validated
 
 
 class MemberViewSet(ConfigurationViewSet):
     """Members of a namespace and their role in it (global admins and namespace admins manage them)."""
 
     queryset = NamespaceMember.objects.none()
+    lookup_url_kwarg = "user_id"
+    lookup_value_converter = "uuid"
     action_permissions = {
         "list": ["configurations.view_namespacemember"],
         "create": ["configurations.add_namespacemember"],
@@ -55,7 +51,7 @@ class MemberViewSet(ConfigurationViewSet):
     )
     def create(self, request: Request, ns: str) -> Response:
         namespace = selectors.namespace_get(slug=ns)
-        data = _valid(MemberCreateInputSerializer, request)
+        data = validated(MemberCreateInputSerializer, request)
         member = members.member_add(
             namespace=namespace, user_id=data["user"], role=data["role"], actor=request.user, request=request
         )
@@ -66,7 +62,7 @@ class MemberViewSet(ConfigurationViewSet):
     )
     def partial_update(self, request: Request, ns: str, user_id: str) -> Response:
         member = members.member_get(namespace=selectors.namespace_get(slug=ns), user_id=user_id)
-        data = _valid(MemberUpdateInputSerializer, request)
+        data = validated(MemberUpdateInputSerializer, request)
         member = members.member_change(member=member, role=data["role"], actor=request.user, request=request)
         return Response(MemberOutputSerializer(member).data)
 
@@ -84,6 +80,7 @@ class ChangeRequestViewSet(ConfigurationViewSet):
     """Reviewed, multi-entry changes of an environment; the only way to change a protected one."""
 
     queryset = ChangeRequest.objects.none()
+    lookup_value_converter = "int"
     action_permissions = {
         "list": ["configurations.view_changerequest"],
         "retrieve": ["configurations.view_changerequest"],
@@ -117,7 +114,7 @@ class ChangeRequestViewSet(ConfigurationViewSet):
     )
     def create(self, request: Request, ns: str, env: str) -> Response:
         environment = self.environment()
-        data = _valid(ChangeRequestCreateInputSerializer, request)
+        data = validated(ChangeRequestCreateInputSerializer, request)
         change_request = change_requests.change_request_create(
             environment=environment, **data, actor=request.user, request=request
         )
@@ -134,7 +131,7 @@ class ChangeRequestViewSet(ConfigurationViewSet):
     )
     def partial_update(self, request: Request, ns: str, env: str, pk: int) -> Response:
         change_request = self._get(pk)
-        data = _valid(ChangeRequestUpdateInputSerializer, request)
+        data = validated(ChangeRequestUpdateInputSerializer, request)
         change_request = change_requests.change_request_update(
             change_request=change_request, fields=data, actor=request.user, request=request
         )
@@ -145,6 +142,7 @@ class ChangeRequestViewSet(ConfigurationViewSet):
         request=None,
         responses={200: ChangeRequestOutputSerializer, 409: NOT_OPEN},
     )
+    @action(detail=True, methods=["post"])
     def approve(self, request: Request, ns: str, env: str, pk: int) -> Response:
         change_requests.change_request_approve(change_request=self._get(pk), actor=request.user, request=request)
         return self._out(self._get(pk))
@@ -152,6 +150,7 @@ class ChangeRequestViewSet(ConfigurationViewSet):
     @extend_schema(
         summary="Reject (not the author)", request=None, responses={200: ChangeRequestOutputSerializer, 409: NOT_OPEN}
     )
+    @action(detail=True, methods=["post"])
     def reject(self, request: Request, ns: str, env: str, pk: int) -> Response:
         change_requests.change_request_reject(change_request=self._get(pk), actor=request.user, request=request)
         return self._out(self._get(pk))
@@ -166,6 +165,7 @@ class ChangeRequestViewSet(ConfigurationViewSet):
             ),
         },
     )
+    @action(detail=True, methods=["post"])
     def apply(self, request: Request, ns: str, env: str, pk: int) -> Response:
         change_requests.change_request_apply(change_request=self._get(pk), actor=request.user, request=request)
         return self._out(self._get(pk))
@@ -182,11 +182,12 @@ class DiffViewSet(ConfigurationViewSet):
         parameters=[OpenApiParameter("against", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)],
         responses={200: DiffOutputSerializer},
     )
+    @action(detail=False, methods=["get"])
     def diff(self, request: Request, ns: str, env: str) -> Response:
         environment = self.environment()
         against_slug = request.query_params.get("against", "")
         if not against_slug:
-            raise ValidationError({"against": ["Name the environment to compare with."]})
+            raise ValidationError({"against": "Name the environment to compare with."}, code="required")
         against = selectors.environment_get(namespace_slug=ns, slug=against_slug)
         clear = self.reveals()
         body, revealed = history.environment_diff(environment=environment, against=against, clear=clear)

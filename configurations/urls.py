@@ -1,6 +1,7 @@
 """Routes of this app under /api/v1/ (included by config.api_v1)."""
 
 from django.urls import path, register_converter
+from rest_framework.routers import SimpleRouter
 
 from configurations import team_views, views
 from configurations.models import KEY_PATTERN, SLUG_PATTERN
@@ -74,33 +75,10 @@ urlpatterns = [
         views.ApiKeyViewSet.as_view({"delete": "destroy"}),
         name="configurations-apikey-detail",
     ),
-    path(
-        f"{NS}members/",
-        team_views.MemberViewSet.as_view({"get": "list", "post": "create"}),
-        name="configurations-member-list",
-    ),
-    path(
-        f"{NS}members/<uuid:user_id>/",
-        team_views.MemberViewSet.as_view({"patch": "partial_update", "delete": "destroy"}),
-        name="configurations-member-detail",
-    ),
-    path(f"{ENV}diff/", team_views.DiffViewSet.as_view({"get": "diff"}), name="configurations-environment-diff"),
-    path(
-        f"{ENV}change-requests/",
-        team_views.ChangeRequestViewSet.as_view({"get": "list", "post": "create"}),
-        name="configurations-changerequest-list",
-    ),
-    path(
-        f"{ENV}change-requests/<int:pk>/",
-        team_views.ChangeRequestViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
-        name="configurations-changerequest-detail",
-    ),
-    *(
-        path(
-            f"{ENV}change-requests/<int:pk>/{action}/",
-            team_views.ChangeRequestViewSet.as_view({"post": action}),
-            name=f"configurations-changerequest-{action}",
-        )
-        for action in ("approve", "reject", "apply")
-    ),
 ]
+
+router = SimpleRouter(use_regex_path=False)
+router.register(f"{NS}members", team_views.MemberViewSet, basename="configurations-member")
+router.register(f"{ENV}change-requests", team_views.ChangeRequestViewSet, basename="configurations-changerequest")
+router.register(ENV.rstrip("/"), team_views.DiffViewSet, basename="configurations-environment")
+urlpatterns += router.urls

@@ -10,12 +10,11 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.authentication import SessionJWTAuthentication
-from accounts.permissions import PUBLIC
 from configurations import access, resolved, resolved_extras, selectors, services, watch
 from configurations.authentication import ApiKeyAuthentication, ApiKeyPrincipal
 from configurations.models import ApiKey, Entry, Environment, Namespace
@@ -38,7 +37,9 @@ from configurations.serializers import (
     NamespaceUpdateInputSerializer,
 )
 from core.errors import PreconditionRequiredError
+from core.permissions import PUBLIC
 from core.schema import problem
+from core.views import ApiViewSet, validated
 
 ETAG_HEADER = OpenApiParameter(
     "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=True, description="Strong entity tag."
@@ -54,7 +55,7 @@ PROTECTED = problem("The environment is protected: use a change request (change_
 MISSING_IF_MATCH = problem("If-Match is missing (precondition_required).")
 
 
-class ConfigurationViewSet(viewsets.GenericViewSet):
+class ConfigurationViewSet(ApiViewSet):
     """Base of the app's views: permissions by action. An API key authenticates everywhere here, so that it
     gets a 403 (not a 401) outside `api_key_actions`; ConfigurationPermission confines it to those."""
 
@@ -134,7 +135,7 @@ class NamespaceViewSet(ConfigurationViewSet):
 
     @_NAMESPACE_SCHEMA["create"]
     def create(self, request: Request) -> Response:
-        data = _valid(NamespaceCreateInputSerializer, request)
+        data = validated(NamespaceCreateInputSerializer, request)
         namespace = services.namespace_create(**data, actor=request.user, request=request)
         return Response(NamespaceOutputSerializer(namespace).data, status=status.HTTP_201_CREATED)
 
@@ -145,7 +146,7 @@ class NamespaceViewSet(ConfigurationViewSet):
     @_NAMESPACE_SCHEMA["partial_update"]
     def partial_update(self, request: Request, ns: str) -> Response:
         namespace = selectors.namespace_get(slug=ns)
-        data = _valid(NamespaceUpdateInputSerializer, request)
+        data = validated(NamespaceUpdateInputSerializer, request)
         description = data.get("description", namespace.description)
         namespace = services.namespace_update(
             namespace=namespace, description=description, actor=request.user, request=request
@@ -184,7 +185,7 @@ class EnvironmentViewSet(ConfigurationViewSet):
     @_ENVIRONMENT_SCHEMA["create"]
     def create(self, request: Request, ns: str) -> Response:
         namespace = selectors.namespace_get(slug=ns)
-        data = _valid(EnvironmentCreateInputSerializer, request)
+        data = validated(EnvironmentCreateInputSerializer, request)
         environment = services.environment_create(namespace=namespace, **data, actor=request.user, request=request)
         return Response(EnvironmentOutputSerializer(environment).data, status=status.HTTP_201_CREATED)
 
@@ -195,7 +196,7 @@ class EnvironmentViewSet(ConfigurationViewSet):
     @_ENVIRONMENT_SCHEMA["partial_update"]
     def partial_update(self, request: Request, ns: str, env: str) -> Response:
         environment = self.environment()
-        data = _valid(EnvironmentUpdateInputSerializer, request)
+        data = validated(EnvironmentUpdateInputSerializer, request)
         environment = services.environment_update(environment=environment, actor=request.user, request=request, **data)
         return Response(EnvironmentOutputSerializer(environment).data)
 
@@ -203,12 +204,6 @@ class EnvironmentViewSet(ConfigurationViewSet):
     def destroy(self, request: Request, ns: str, env: str) -> Response:
         services.environment_delete(environment=self.environment(), actor=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _if_match(request: Request, *, required: bool = True) -> list[str] | None:
@@ -262,7 +257,7 @@ class EntryViewSet(ConfigurationViewSet):
     )
     def create(self, request: Request, ns: str, env: str) -> Response:
         environment = self.environment()
-        data = _valid(EntryCreateInputSerializer, request)
+        data = validated(EntryCreateInputSerializer, request)
         entry = services.entry_create(environment=environment, **data, actor=request.user, request=request)
         return self._entry_response(entry, status.HTTP_201_CREATED)
 
@@ -291,7 +286,7 @@ class EntryViewSet(ConfigurationViewSet):
     def _write(self, request: Request, key: str, serializer_class: type) -> Response:
         entry = selectors.entry_get(environment=self.environment(), key=key)
         if_match = _if_match(request)
-        fields = _valid(serializer_class, request)
+        fields = validated(serializer_class, request)
         entry = services.entry_update(
             entry=entry, if_match=if_match, fields=fields, actor=request.user, request=request
         )
@@ -334,7 +329,7 @@ class EntryViewSet(ConfigurationViewSet):
     def rollback(self, request: Request, ns: str, env: str, key: str) -> Response:
         entry = selectors.entry_get(environment=self.environment(), key=key)
         if_match = _if_match(request, required=False)
-        data = _valid(EntryRollbackInputSerializer, request)
+        data = validated(EntryRollbackInputSerializer, request)
         entry = services.entry_rollback(
             entry=entry, version=data["version"], if_match=if_match, actor=request.user, request=request
         )
@@ -432,7 +427,7 @@ class ApiKeyViewSet(ConfigurationViewSet):
     )
     def create(self, request: Request, ns: str, env: str) -> Response:
         environment = self.environment()
-        data = _valid(ApiKeyCreateInputSerializer, request)
+        data = validated(ApiKeyCreateInputSerializer, request)
         api_key, raw_key = services.api_key_create(
             environment=environment,
             name=data["name"],
