@@ -110,7 +110,9 @@ def change_request_create(
 
 def _locked(change_request: ChangeRequest) -> ChangeRequest:
     locked = (
-        ChangeRequest.objects.select_for_update().select_related("environment__namespace").get(pk=change_request.pk)
+        ChangeRequest.objects.select_for_update(of=("self",))
+        .select_related("environment__namespace")
+        .get(pk=change_request.pk)
     )
     return locked
 
@@ -244,7 +246,7 @@ def _write_changes(change_request: ChangeRequest, request: Any) -> None:
     keys = sorted(change["key"] for change in change_request.changes)
     entries = {
         entry.key: entry
-        for entry in Entry.objects.select_for_update()
+        for entry in Entry.objects.select_for_update(of=("self",))
         .select_related("environment__namespace")
         .filter(environment=environment, key__in=keys)
         .order_by("key")

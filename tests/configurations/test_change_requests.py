@@ -285,3 +285,23 @@ def test_change_request__list_retrieve__outsider_env_404(editor_client, environm
     assert [cr["id"] for cr in listed.json()["results"]] == [body["id"]]
     assert one.json()["title"] == "Tune"
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
+def test_configs_apply_scheduled_command__applies_due(editor_client, reviewer, protected):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    body = _propose(
+        editor_client,
+        [{"key": "timeout", "op": "set", "value": 5, "value_type": "integer"}],
+        scheduled_at=(timezone.now() + timedelta(seconds=1)).isoformat(),
+    )
+    _client(reviewer).post(f"{CRS}{body['id']}/approve/")
+    editor_client.post(f"{CRS}{body['id']}/apply/")
+    ChangeRequest.objects.update(scheduled_at=timezone.now() - timedelta(seconds=1))
+    out = StringIO()
+
+    call_command("configs_apply_scheduled", stdout=out)
+
+    assert "Applied 1" in out.getvalue() and Entry.objects.get().value == 5
