@@ -1,7 +1,8 @@
 """Signed links: an HMAC-signed token (Django's signing) naming the link row, the file, its ETag and expiry.
 
 The signature makes tampering detectable without a lookup (403); the row makes links revocable: deleting
-the file or replacing its content deletes the rows, and the bound ETag must still be the file's (410).
+the file or replacing its content deletes the rows, and the bound ETag must still be the file's (410). A
+revoked link (its row deleted) and the links of a deactivated owner answer 410 on the very next request.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def link_resolve(token: str) -> File:
         raise PermissionDeniedError("The link is invalid.", code="link_invalid") from None
     if expires <= timezone.now().timestamp():
         raise GoneError("The link has expired.", code="link_expired")
-    link = FileLink.objects.select_related("file").filter(id=link_id, file_id=file_id).first()
-    if link is None or link.file.sha256 != etag or link.expires_at <= timezone.now():
+    link = FileLink.objects.select_related("file__owner").filter(id=link_id, file_id=file_id).first()
+    if link is None or link.file.sha256 != etag or link.expires_at <= timezone.now() or not link.file.owner.is_active:
         raise GoneError("The link has been revoked or the file has changed.", code="link_revoked")
     return link.file
