@@ -7,6 +7,7 @@ revoked link (its row deleted) and the links of a deactivated owner answer 410 o
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
@@ -23,13 +24,15 @@ def link_token(link: FileLink) -> str:
         "e": link.etag.strip('"'),
         "x": int(link.expires_at.timestamp()),
     }
-    return signing.dumps(payload, salt=SALT, compress=True)
+    # FILES_LINK_SIGNING_KEYS, not SECRET_KEY: rotating either leaves the other's tokens valid.
+    return signing.dumps(payload, key=settings.FILES_LINK_SIGNING_KEYS[0], salt=SALT, compress=True)
 
 
 def link_resolve(token: str) -> File:
     """The file a token grants, or 403 `link_invalid` (tampered) / 410 `link_expired` / 410 `link_revoked`."""
     try:
-        payload = signing.loads(token, salt=SALT)
+        keys = settings.FILES_LINK_SIGNING_KEYS
+        payload = signing.loads(token, key=keys[0], fallback_keys=keys[1:], salt=SALT)
         link_id, file_id, etag, expires = payload["l"], payload["f"], payload["e"], int(payload["x"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise PermissionDeniedError("The link is invalid.", code="link_invalid") from None
