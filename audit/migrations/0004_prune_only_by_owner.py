@@ -8,33 +8,20 @@ role does not own the tables (README: Database roles), the application can then 
 rewrite events; `audit_prune` runs with the owner's DATABASE_URL (or an explicit GRANT EXECUTE).
 """
 
+import importlib
+
 from django.db import migrations
 
-_TRIGGER_FUNCTION = """
-CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger AS $$
-BEGIN
-    IF TG_OP = 'DELETE' AND TG_TABLE_NAME = 'audit_auditevent'
-       AND current_setting('audit.pruning', true) = 'on'OWNER_CHECK THEN
-        RETURN OLD;
-    END IF;
-    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'audit_auditevent' AND OLD.hash IS NULL AND OLD.seq IS NULL
-       AND NEW.hash IS NOT NULL AND NEW.seq IS NOT NULL
-       AND (NEW.id, NEW.timestamp, NEW.actor, NEW.actor_type, NEW.action, NEW.target_type, NEW.target_id, NEW.ip,
-            NEW.user_agent, NEW.request_id, NEW.changes, NEW.metadata)
-           IS NOT DISTINCT FROM
-           (OLD.id, OLD.timestamp, OLD.actor, OLD.actor_type, OLD.action, OLD.target_type, OLD.target_id, OLD.ip,
-            OLD.user_agent, OLD.request_id, OLD.changes, OLD.metadata) THEN
-        RETURN NEW;
-    END IF;
-    RAISE EXCEPTION 'audit trail is append-only: % on % refused', TG_OP, TG_TABLE_NAME
-        USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql;
-"""
-
-_OWNER_CHECK = "\n       AND current_user = (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID)"
-TRIGGER = _TRIGGER_FUNCTION.replace("OWNER_CHECK", _OWNER_CHECK)
-OLD_TRIGGER = _TRIGGER_FUNCTION.replace("OWNER_CHECK", "")  # as 0002 created it: any role setting the GUC
+# 0002's trigger function (any role that set the GUC could delete), and the same with the owner check.
+OLD_TRIGGER = importlib.import_module("audit.migrations.0002_immutability_trigger").CREATE.split("CREATE TRIGGER")[0]
+_GUC_ON = "AND current_setting('audit.pruning', true) = 'on' THEN"
+_OWNER_CHECK = (
+    "AND current_setting('audit.pruning', true) = 'on'\n"
+    "       AND current_user = (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID) THEN"
+)
+if _GUC_ON not in OLD_TRIGGER:  # pragma: no cover - 0002 is history and never changes
+    raise RuntimeError("audit 0002's trigger function is not the one 0004 amends")
+TRIGGER = OLD_TRIGGER.replace(_GUC_ON, _OWNER_CHECK)
 
 PRUNE_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_prune_before(p_before timestamptz)

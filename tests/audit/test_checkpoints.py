@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from audit.chain import compute_hash
+from audit.chain import HASHED_FIELDS, compute_hash
 from audit.checkpoints import checkpoint_write
 from audit.models import AuditChainHead, AuditEvent
 from audit.services import events_prune
@@ -80,17 +80,7 @@ def _rewrite_whole_chain(actor: str) -> None:
     tamper("UPDATE audit_auditevent SET actor = %s WHERE seq = 1", [actor])
     previous = ""
     for event in AuditEvent.objects.order_by("seq"):
-        fields = {name: getattr(event, name) for name in ("id", "seq", "timestamp", "actor", "actor_type", "action")}
-        fields.update(
-            target_type=event.target_type,
-            target_id=event.target_id,
-            ip=event.ip,
-            user_agent=event.user_agent,
-            request_id=event.request_id,
-            changes=event.changes,
-            metadata=event.metadata,
-            prev_hash=previous,
-        )
+        fields = {name: getattr(event, name) for name in HASHED_FIELDS} | {"prev_hash": previous}
         previous = compute_hash(fields)
         tamper(
             "UPDATE audit_auditevent SET prev_hash = %s, hash = %s WHERE id = %s",
