@@ -138,6 +138,7 @@ def _environment() -> Iterator[dict[str, str]]:
             VAR_DIR=tmp,
             SECRET_KEY=secrets.token_urlsafe(50),
             CONFIG_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+            FILES_LINK_SIGNING_KEYS=secrets.token_urlsafe(50),
             LOG_LEVEL="WARNING",
             GUNICORN_ACCESSLOG="",
             GUNICORN_MAX_REQUESTS="0",
