@@ -5,6 +5,8 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import CommandError, call_command
 
 from background import jobs
@@ -101,3 +103,20 @@ def test_run_job_command__list__names_every_job_and_schedule(test_jobs):
 
     assert "test_ok\tevery 60 s" in out.getvalue()
     assert "files_cleanup\t20 * * * *\tfiles_cleanup" in out.getvalue()
+
+
+def test_audit_checkpoint_job__hourly__writes_a_checkpoint(settings, tmp_path):
+    key = tmp_path / "audit-signing.pem"
+    key.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    settings.AUDIT_SIGNING_KEY = str(key)
+    settings.AUDIT_CHECKPOINT_DIR = str(tmp_path / "checkpoints")
+
+    call_command("run_job", "audit_checkpoint", stdout=StringIO())
+
+    assert jobs.registered_jobs()["audit_checkpoint"].crontab == "0 * * * *"
+    assert JobRun.objects.get(name="audit_checkpoint").last_success_at is not None
+    assert list((tmp_path / "checkpoints").iterdir())
