@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("configurations.urls")),
     path("", include("downloads.urls")),
     path("", include("uploads.urls")),
+    path("", include("webhooks.urls")),
 ]

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "configurations",
+    "webhooks",
     "downloads",
     "uploads",
     "health",
@@ -143,3 +144,4 @@ from .configurations import *  # noqa: E402,F403
 from .files import *  # noqa: E402,F403
 from .logging import *  # noqa: E402,F403
 from .security import *  # noqa: E402,F403
+from .webhooks import *  # noqa: E402,F403
