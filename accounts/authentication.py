@@ -28,8 +28,13 @@ class SessionJWTAuthentication(JWTAuthentication):
             # simplejwt lists every token class it tried; one plain message is enough for a client.
             raise AuthenticationFailed("The access token is invalid or expired.", code="token_not_valid") from exc
 
+    def authenticate(self, request):
+        self.request = request  # for get_user: its throttle check rides the session check's round trip
+        return super().authenticate(request)
+
     def get_user(self, validated_token: Token) -> Principal:
-        user = session_principal(str(validated_token[SESSION_CLAIM]))
+        user_id = str(validated_token.get(api_settings.USER_ID_CLAIM))
+        user = session_principal(str(validated_token[SESSION_CLAIM]), getattr(self, "request", None), user_id)
         if user is None:
             raise AuthenticationFailed("The session of this token has ended.", code="session_revoked")
         if str(user.pk) != str(validated_token.get(api_settings.USER_ID_CLAIM)) or not user.is_active:

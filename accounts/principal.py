@@ -85,6 +85,9 @@ class Principal(SimpleLazyObject):
     is_authenticated = True
     is_anonymous = False
 
+    def __bool__(self) -> bool:  # `if request.user` must not load the row
+        return True
+
     def get_all_permissions(self, obj: object = None) -> set[str]:
         return set(self._principal.permissions) if obj is None and self.is_active else set()
 

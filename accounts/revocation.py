@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -28,6 +29,7 @@ from django.utils import timezone
 from accounts.models import User, UserSession
 from accounts.principal import Principal, PrincipalState
 from core.cache import cache_optional, cache_required
+from core.throttles import pending_user_hit, read_and_hit
 
 REVOKED = "revoked"
 PERMISSIONS_VERSION_KEY = "accounts:permissions-version"
@@ -42,12 +44,14 @@ def _now_and_after_commit(write) -> None:
     transaction.on_commit(write, robust=True)  # already written once: an outage now must not fail a commit
 
 
-def session_principal(session_id: str) -> Principal | None:
-    """The principal of a live session; None when the session is revoked, expired or unknown."""
+def session_principal(session_id: str, request: Any = None, user_id: str = "") -> Principal | None:
+    """The principal of a live session; None when the session is revoked, expired or unknown. With the
+    `request` (and the token's `user_id`), the per-user throttle check rides the same round trip."""
     key = _key(session_id)
     values: dict = {}
+    hit = pending_user_hit(request, user_id) if request is not None and user_id else None
     with cache_optional("the session check"):
-        values = cache.get_many([key, PERMISSIONS_VERSION_KEY])
+        values = read_and_hit(request, [key, PERMISSIONS_VERSION_KEY], hit)
     state = values.get(key)
     if state == REVOKED:
         return None

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from functools import cache as once
+from typing import Any
 
 from django.core.cache import cache
 from rest_framework import throttling
@@ -39,15 +41,89 @@ return {1, current, previous}
 """
 
 
+# The same, after an MGET of KEYS[3..]: the authentication's cache reads and the throttle of the request
+# in one round trip (`read_and_hit`). ARGV[1] empty: no throttle, only the reads.
+_READ_AND_HIT = """
+local values = redis.call('MGET', unpack(KEYS, 3))
+if ARGV[1] == '' then return {1, 0, 0, values} end
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
+if previous * tonumber(ARGV[2]) + current >= tonumber(ARGV[1]) then
+  return {0, current, previous, values}
+end
+current = redis.call('INCR', KEYS[1])
+if current == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return {1, current, previous, values}
+"""
+
+
 @once
-def _redis_script():
+def _redis_script(source: str = _SLIDING_WINDOW):
     """The registered script, or None when the cache is not django-redis."""
     try:
         from django_redis import get_redis_connection
 
-        return get_redis_connection("default").register_script(_SLIDING_WINDOW)
+        return get_redis_connection("default").register_script(source)
     except (ImportError, NotImplementedError, AttributeError):
         return None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A throttle check made ahead of the throttle (by the authentication), for `key`."""
+
+    key: str
+    limit: int
+    duration: int
+    now: float
+
+
+def pending_hit(request: Request, throttle_class: type, ident: str) -> Hit | None:
+    """The check of `throttle_class` (keyed by `ident`) this request will meet, if its view has one, so the
+    authentication can make it in the same round trip as its own reads."""
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    classes = getattr(view, "throttle_classes", ())
+    if not any(isinstance(c, type) and issubclass(c, throttle_class) for c in classes):
+        return None
+    throttle = throttle_class()
+    if throttle.rate is None:
+        return None
+    key = throttle.cache_format % {"scope": throttle.scope, "ident": ident}
+    return Hit(key, throttle.num_requests, throttle.duration, time.time())
+
+
+def pending_user_hit(request: Request, user_id: str) -> Hit | None:
+    return pending_hit(request, UserThrottle, user_id)
+
+
+def pending_anon_hit(request: Request) -> Hit | None:
+    return pending_hit(request, AnonThrottle, client_ip(request))
+
+
+def read_and_hit(request: Request, keys: list[str], hit: Hit | None) -> dict[str, Any]:
+    """`cache.get_many(keys)`, and the throttle check `hit` in the same Redis round trip; its verdict waits
+    on the request for the throttle. Raises CACHE_ERRORS like the cache does."""
+    script = _redis_script(_READ_AND_HIT)
+    if script is None or not keys:
+        values = cache.get_many(keys)
+        if hit is not None:
+            _remember(request, hit, window_hit(hit.key, hit.limit, hit.duration, hit.now))
+        return values
+    index = int(hit.now // hit.duration) if hit else 0
+    throttle_keys = (
+        [cache.make_key(f"{hit.key}:{index}"), cache.make_key(f"{hit.key}:{index - 1}")] if hit else ["", ""]
+    )
+    args = [hit.limit, 1 - (hit.now % hit.duration) / hit.duration, hit.duration * 2000] if hit else ["", 0, 0]
+    allowed, current, previous, raw = script(keys=[*throttle_keys, *(cache.make_key(key) for key in keys)], args=args)
+    if hit is not None:
+        _remember(request, hit, (bool(allowed), int(current), int(previous)))
+    client = cache.client
+    return {key: client.decode(value) for key, value in zip(keys, raw, strict=True) if value is not None}
+
+
+def _remember(request: Request, hit: Hit, verdict: tuple[bool, int, int]) -> None:
+    verdicts = request.__dict__.setdefault("_throttle_verdicts", {})
+    verdicts[hit.key] = verdict
 
 
 def window_hit(key: str, limit: int, duration: int, now: float) -> tuple[bool, int, int]:
@@ -85,9 +161,13 @@ class SlidingWindowMixin:
         if key is None:
             return True
         now = time.time()
-        result = (True, 0, 0)
-        with cache_optional("a throttle"):  # an outage lets the request through
-            result = window_hit(key, self.num_requests, self.duration, now)
+        verdicts = request.__dict__.get("_throttle_verdicts", {})
+        if key in verdicts:  # made by the authentication, in its own round trip
+            result = verdicts.pop(key)
+        else:
+            result = (True, 0, 0)
+            with cache_optional("a throttle"):  # an outage lets the request through
+                result = window_hit(key, self.num_requests, self.duration, now)
         allowed, current, previous = result
         if not allowed:
             self._wait = self._retry_after(current, previous, now)
