@@ -28,8 +28,6 @@ from rest_framework.request import Request
 from audit.context import suppress_bulk_event
 from configurations.models import ApiKey
 from core import cache
-from core.cache import cache_optional
-from core.throttles import pending_anon_hit, read_and_hit
 
 KEYWORD = "Api-Key"
 _INVALID = "invalid"
@@ -120,9 +118,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         context = request.parser_context or {}
         view = context.get("view")
         extra = view.api_key_cache_keys(context.get("kwargs") or {}) if hasattr(view, "api_key_cache_keys") else []
-        values: dict = {}  # the anonymous (per-ip) throttle check rides this round trip
-        with cache_optional("the API key check"):
-            values = read_and_hit(request, [record_key, *extra], pending_anon_hit(request))
+        values = cache.get_many([record_key, *extra])
         request.prefetched_cache = values  # type: ignore[attr-defined]
         principal = _cached(values.get(record_key))
         if principal is None:

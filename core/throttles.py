@@ -96,10 +96,6 @@ def pending_user_hit(request: Request, user_id: str) -> Hit | None:
     return pending_hit(request, UserThrottle, user_id)
 
 
-def pending_anon_hit(request: Request) -> Hit | None:
-    return pending_hit(request, AnonThrottle, client_ip(request))
-
-
 def read_and_hit(request: Request, keys: list[str], hit: Hit | None) -> dict[str, Any]:
     """`cache.get_many(keys)`, and the throttle check `hit` in the same Redis round trip; its verdict waits
     on the request for the throttle. Raises CACHE_ERRORS like the cache does."""
