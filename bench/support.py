@@ -23,6 +23,7 @@ def server_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         MEDIA_ROOT=str(var_dir / "media"),
         SECRET_KEY="bench-secret-key-" + "x" * 40,
         CONFIG_ENCRYPTION_KEYS=BENCH_ENCRYPTION_KEY,
+        FILES_LINK_SIGNING_KEYS="bench-link-key-" + "x" * 40,
         DEBUG="false",
         LOG_LEVEL="WARNING",
         GUNICORN_ACCESSLOG="",

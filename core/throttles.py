@@ -26,7 +26,7 @@ from rest_framework import throttling
 from rest_framework.request import Request
 
 from core.cache import cache_optional
-from core.net import client_ip
+from core.net import client_bucket
 
 # KEYS: current window, previous window. ARGV: limit, weight of the previous window, expiry in ms.
 _SLIDING_WINDOW = """
@@ -148,7 +148,7 @@ class SlidingWindowMixin:
     _wait: float | None = None
 
     def get_ident(self, request: Request) -> str:
-        return client_ip(request)
+        return client_bucket(request)
 
     def allow_request(self, request: Request, view: object) -> bool:
         if self.rate is None:

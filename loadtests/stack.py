@@ -83,6 +83,7 @@ class Stack:
             CACHE_KEY_PREFIX=f"proof-{self.name}-{secrets.token_hex(4)}",
             SECRET_KEY=secrets.token_urlsafe(64),
             CONFIG_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+            FILES_LINK_SIGNING_KEYS=secrets.token_urlsafe(50),
             DEBUG="false",
             VAR_DIR=str(self.var_dir),
             MEDIA_ROOT=str(self.var_dir / "media"),
