@@ -25,6 +25,7 @@ def server_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         CONFIG_ENCRYPTION_KEYS=BENCH_ENCRYPTION_KEY,
         FILES_LINK_SIGNING_KEYS="bench-link-key-" + "x" * 40,
         DEBUG="false",
+        EMAIL_URL="dummymail://",
         LOG_LEVEL="WARNING",
         GUNICORN_ACCESSLOG="",
     )
