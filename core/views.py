@@ -11,24 +11,28 @@ from rest_framework.request import Request
 from rest_framework.serializers import BaseSerializer
 
 
-def validated(serializer_class: type[BaseSerializer], request: Request, **kwargs: Any) -> dict[str, Any]:
-    """The request body validated by `serializer_class` (extra `kwargs` go to it, e.g. `context`): a 400
-    problem listing every invalid field, else a plain dict of the validated data."""
-    serializer = serializer_class(data=request.data, **kwargs)
+def validated(
+    serializer_class: type[BaseSerializer], request: Request, *, query: bool = False, **kwargs: Any
+) -> dict[str, Any]:
+    """The request body (the query string with `query=True`) validated by `serializer_class` (extra
+    `kwargs` go to it, e.g. `context`): a 400 problem listing every invalid field, else a plain dict of the
+    validated data."""
+    serializer = serializer_class(data=request.query_params if query else request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
 
-class ApiViewSet(viewsets.GenericViewSet):
-    """Base of every API ViewSet.
-
-    A method the route does not have is 405 with `Allow` before authentication, permissions and throttles
-    (API.md: a client learns nothing from it that the schema does not already say); DRF itself would
-    authenticate first and answer 401.
-    """
+class MethodFirstMixin:
+    """For a DRF view: a method the route does not have is 405 with `Allow` before authentication,
+    permissions and throttles (API.md: a client learns nothing from it that the schema does not already
+    say); DRF itself would authenticate first and answer 401."""
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         method = request.method.lower()
-        if method not in self.http_method_names or not hasattr(self, method):
+        if method not in self.http_method_names or not hasattr(self, method):  # type: ignore[attr-defined]
             raise MethodNotAllowed(request.method)
-        super().initial(request, *args, **kwargs)
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class ApiViewSet(MethodFirstMixin, viewsets.GenericViewSet):
+    """Base of every API ViewSet (see the module docstring)."""
