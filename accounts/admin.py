@@ -1,15 +1,25 @@
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 
 from accounts.mfa import mfa_reset
 from accounts.models import User, UserSession
 from accounts.selectors import mfa_status
 from accounts.services import user_set_active, user_set_role
 from accounts.session_services import session_revoke
+from audit.admin import AuditedModelAdmin
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(AuditedModelAdmin, DjangoGroupAdmin):
+    """Roles are groups: what a role may do is its permissions (edits recorded as model.auth.group.*)."""
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "display_name", "role", "email_verified", "is_active", "is_staff"]
     list_filter = ["role", "email_verified", "is_active", "is_staff"]

@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from audit.context import suppress_bulk_event
 from audit.services import record
 from configurations.authentication import forget_keys, hash_key
 from configurations.crypto import encrypt_value, rotate_token, stored_value
@@ -369,8 +368,7 @@ def encryption_keys_rotate() -> int:
         for pk, token in rows.iterator():
             # A queryset UPDATE: the ciphertext changes, the immutable version's content does not; the
             # rotation is recorded once below, not per row.
-            with suppress_bulk_event():
-                model.objects.filter(pk=pk).update(value_encrypted=rotate_token(token))
+            model.objects.filter(pk=pk).update(value_encrypted=rotate_token(token))
             count += 1
     record("config.keys.rotated", actor=SYSTEM_ACTOR, metadata={"values": count})
     return count

@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import viewsets
 from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.request import Request
 from rest_framework.serializers import BaseSerializer
 
@@ -34,5 +35,20 @@ class MethodFirstMixin:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
 
 
+class ViewMetadata(SimpleMetadata):
+    """OPTIONS names the view and its media types; the request bodies are in the OpenAPI schema (DRF's own
+    metadata would ask the view for one serializer, which a ViewSet with several actions has not)."""
+
+    def determine_metadata(self, request: Request, view: Any) -> dict[str, Any]:
+        return {
+            "name": view.get_view_name(),
+            "description": view.get_view_description(),
+            "renders": [renderer.media_type for renderer in view.renderer_classes],
+            "parses": [parser.media_type for parser in view.parser_classes],
+        }
+
+
 class ApiViewSet(MethodFirstMixin, viewsets.GenericViewSet):
     """Base of every API ViewSet (see the module docstring)."""
+
+    metadata_class = ViewMetadata

@@ -46,3 +46,19 @@ def test_unsupported_method__before_authentication__405_with_allow(client, path,
     if path.startswith("/api/"):
         assert response["Content-Type"].startswith("application/problem+json")
         assert response.json()["code"] == "method_not_allowed"
+
+
+ROUTES = [pytest.param(path, id=f"OPTIONS /{route}") for route, path, _ in _routes() if route.startswith("api/v1/")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ROUTES)
+def test_options__authenticated__never_a_server_error(admin_user, path):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(admin_user)
+
+    response = client.options(path)
+
+    assert response.status_code < 500, f"OPTIONS {path} answered {response.status_code}"
