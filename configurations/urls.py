@@ -3,7 +3,7 @@
 from django.urls import register_converter
 from rest_framework.routers import SimpleRouter
 
-from configurations import views
+from configurations import team_views, views
 from configurations.models import KEY_PATTERN, SLUG_PATTERN
 
 
@@ -34,5 +34,8 @@ router.register("namespaces", views.NamespaceViewSet, basename="configurations-n
 router.register(f"{NS}/environments", views.EnvironmentViewSet, basename="configurations-environment")
 router.register(f"{ENV}/entries", views.EntryViewSet, basename="configurations-entry")
 router.register(f"{ENV}/api-keys", views.ApiKeyViewSet, basename="configurations-apikey")
+router.register(f"{NS}/members", team_views.MemberViewSet, basename="configurations-member")
+router.register(f"{ENV}/change-requests", team_views.ChangeRequestViewSet, basename="configurations-changerequest")
+router.register(ENV, team_views.DiffViewSet, basename="configurations-env")
 
 urlpatterns = router.urls
