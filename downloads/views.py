@@ -19,13 +19,14 @@ from core.schema import problem
 from core.views import ApiViewSet, validated
 from downloads import selectors, services
 from downloads.links import link_resolve
-from downloads.models import Download, File
+from downloads.models import Download, File, FileLink
 from downloads.serializers import (
     DownloadCompleteInputSerializer,
     DownloadCreateInputSerializer,
     DownloadOutputSerializer,
     DownloadProgressInputSerializer,
     FileLinkInputSerializer,
+    FileLinkItemOutputSerializer,
     FileLinkOutputSerializer,
     FileOutputSerializer,
     FileUploadInputSerializer,
@@ -177,7 +178,27 @@ def _declared_length(request: Request) -> int:
 
 
 class FileLinkViewSet(ApiViewSet):
-    """Signed links to one of the caller's files."""
+    """Signed links to one of the caller's files: create, list the live ones (never their URLs), revoke."""
+
+    queryset = FileLink.objects.none()  # for the schema generator only; reads go through selectors
+    lookup_url_kwarg = "link_id"
+    lookup_value_converter = "uuid"
+
+    def _file(self) -> File:
+        return selectors.file_get_for(user=self.request.user, file_id=self.kwargs["file_id"])
+
+    @extend_schema(
+        summary="The file's live signed links (never their URLs)",
+        responses={200: FileLinkItemOutputSerializer(many=True)},
+    )
+    def list(self, request: Request, file_id) -> Response:
+        page = self.paginate_queryset(selectors.link_list_for(file=self._file()))
+        return self.get_paginated_response(FileLinkItemOutputSerializer(page, many=True).data)
+
+    @extend_schema(summary="Revoke a signed link: it answers 410 at once", responses={204: None})
+    def destroy(self, request: Request, file_id, link_id) -> Response:
+        services.link_revoke(link=selectors.link_get_for(file=self._file(), link_id=link_id), request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary="Create a signed link to the file's current content",
