@@ -25,8 +25,8 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from configurations import cache
 from configurations.models import ApiKey
+from core import cache
 
 KEYWORD = "Api-Key"
 _INVALID = "invalid"
