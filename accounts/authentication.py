@@ -18,17 +18,24 @@ from rest_framework_simplejwt.tokens import Token
 from accounts.models import User
 from accounts.revocation import session_user
 from accounts.tokens import SESSION_CLAIM
+from oauth.authentication import OAuthAccessToken, is_oauth_access_token, oauth_access_token_validate
 
 
 class SessionJWTAuthentication(JWTAuthentication):
-    def get_validated_token(self, raw_token: bytes) -> Token:
+    """Login JWTs, and OAuth access tokens (header `typ: at+jwt`, checked by oauth.authentication)."""
+
+    def get_validated_token(self, raw_token: bytes) -> Token | OAuthAccessToken:  # type: ignore[override]
+        if is_oauth_access_token(raw_token):
+            return oauth_access_token_validate(raw_token)
         try:
             return super().get_validated_token(raw_token)
         except InvalidToken as exc:
             # simplejwt lists every token class it tried; one plain message is enough for a client.
             raise AuthenticationFailed("The access token is invalid or expired.", code="token_not_valid") from exc
 
-    def get_user(self, validated_token: Token) -> User:
+    def get_user(self, validated_token: Token | OAuthAccessToken) -> User:  # type: ignore[override]
+        if isinstance(validated_token, OAuthAccessToken):
+            return validated_token.user
         user = session_user(str(validated_token[SESSION_CLAIM]))
         if user is None:
             raise AuthenticationFailed("The session of this token has ended.", code="session_revoked")

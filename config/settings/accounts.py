@@ -26,7 +26,10 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
-    "ALGORITHM": "HS256",
+    # Signed and verified by accounts.tokens.KeyringTokenBackend with JWT_SIGNING_KEYS (kid, alg per key);
+    # simplejwt's own backend is left without a key, so nothing can sign or verify with SECRET_KEY.
+    "ALGORITHM": "RS256",
+    "SIGNING_KEY": None,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",

@@ -1,7 +1,7 @@
 """Core Django settings; the other concerns are composed at the bottom."""
 
 from .env import BASE_DIR, DEBUG, TESTING, VAR_DIR, env, env_int, env_list  # noqa: F401
-from .keys import SECRET_KEY  # noqa: F401
+from .keys import JWT_SIGNING_KEYS, SECRET_KEY  # noqa: F401
 
 (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "downloads",
     "uploads",
     "health",
+    "oauth2_provider",
+    "oauth",
 ]
 
 MIDDLEWARE = [
@@ -139,4 +141,5 @@ from .audit import *  # noqa: E402,F403
 from .configurations import *  # noqa: E402,F403
 from .files import *  # noqa: E402,F403
 from .logging import *  # noqa: E402,F403
+from .oauth import *  # noqa: E402,F403
 from .security import *  # noqa: E402,F403
