@@ -48,19 +48,24 @@ def _invalid_refresh() -> AuthenticationFailed:
     return AuthenticationFailed("The refresh token is invalid, expired or revoked.", code="token_not_valid")
 
 
-def auth_login(*, email: str, password: str, request: Any) -> TokenPair:
-    """Check the credentials (with lockout) and open a session; returns its first token pair."""
-    ip = client_ip(request)
-    retry_after = lockout_retry_after(email=email, ip=ip)
+def login_refuse_if_locked(*, email: str, request: Any) -> None:
+    """429 `login_locked` while (email, client ip) or the client ip is locked out; every login channel."""
+    retry_after = lockout_retry_after(email=email, ip=client_ip(request))
     if retry_after:
         raise TooManyRequestsError(
             "Too many failed logins: try again later.", retry_after=retry_after, code="login_locked"
         )
+
+
+def auth_login(*, email: str, password: str, request: Any) -> TokenPair:
+    """Check the credentials (with lockout) and open a session; returns its first token pair."""
+    ip = client_ip(request)
+    login_refuse_if_locked(email=email, request=request)
     # Django's ModelBackend hashes the password even for an unknown e-mail (equal timing), refuses
     # inactive users, and upgrades an old hash to the first of PASSWORD_HASHERS on success.
     user = authenticate(request, email=email, password=password)
     if user is None:
-        _login_failed(email=email, ip=ip, request=request)
+        login_failed(email=email, request=request)
         raise _invalid_credentials()
     if not user.email_verified:
         raise PermissionDeniedError("Confirm your e-mail address first.", code="email_not_verified")
@@ -69,10 +74,11 @@ def auth_login(*, email: str, password: str, request: Any) -> TokenPair:
 
 
 @transaction.atomic
-def _login_failed(*, email: str, ip: str, request: Any) -> None:
-    locked = lockout_register_failure(email=email, ip=ip)
+def login_failed(*, email: str, request: Any, channel: str = "api") -> None:
+    """Count a wrong e-mail or password toward the lockout and audit it (`channel`: "api", "admin")."""
+    locked = lockout_register_failure(email=email, ip=client_ip(request))
     target = User.objects.filter(email__iexact=email.strip()).first()
-    metadata = {"email": email[:254]}
+    metadata = {"email": email[:254], "channel": channel}
     record("auth.login.failed", target=target, metadata=metadata, request=request)
     for scope in locked:
         record(
