@@ -28,8 +28,8 @@ INSTALLED_APPS = [
     "downloads",
     "uploads",
     "health",
+    "oauth",  # before oauth2_provider: its templates override the toolkit's
     "oauth2_provider",
-    "oauth",
 ]
 
 MIDDLEWARE = [

@@ -35,7 +35,6 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "oauth.validators.Validator",
     "ACCESS_TOKEN_GENERATOR": "oauth.tokens.access_token_generator",
     "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
-    "APPLICATION_ADMIN_CLASS": "oauth.admin.ApplicationAdmin",
     "ACCESS_TOKEN_EXPIRE_SECONDS": JWT_ACCESS_TTL,
     "ID_TOKEN_EXPIRE_SECONDS": JWT_ACCESS_TTL,
     "REFRESH_TOKEN_EXPIRE_SECONDS": JWT_REFRESH_TTL,
