@@ -21,8 +21,10 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.lockout import lockout_register_failure, lockout_reset, lockout_retry_after
+from accounts.mfa_tokens import MfaRequiredError, mfa_token_issue
 from accounts.models import User, UserSession
 from accounts.revocation import publish_revocation
+from accounts.selectors import totp_enabled
 from accounts.tokens import SESSION_CLAIM, SessionRefreshToken, TokenPair, token_pair_for_session
 from audit.services import record
 from core.errors import PermissionDeniedError, TooManyRequestsError
@@ -37,6 +39,8 @@ class RevocationReason(models.TextChoices):
     PASSWORD_CHANGED = "password_changed", "Password changed"
     PASSWORD_RESET = "password_reset", "Password reset"
     DEACTIVATED = "deactivated", "Account deactivated"
+    MFA_DISABLED = "mfa_disabled", "Second factor disabled or reset"
+    ACCOUNT_DELETED = "account_deleted", "Account deleted"
 
 
 def _invalid_credentials() -> AuthenticationFailed:
@@ -69,8 +73,11 @@ def auth_login(*, email: str, password: str, request: Any) -> TokenPair:
         raise _invalid_credentials()
     if not user.email_verified:
         raise PermissionDeniedError("Confirm your e-mail address first.", code="email_not_verified")
+    if totp_enabled(user):
+        # The pair's failure counter is not cleared here: it keeps counting wrong codes of the 2nd step.
+        raise MfaRequiredError(mfa_token=mfa_token_issue(user))
     lockout_reset(email=email, ip=ip)
-    return _session_open(user=user, request=request)
+    return session_open(user=user, request=request)
 
 
 @transaction.atomic
@@ -90,7 +97,8 @@ def login_failed(*, email: str, request: Any, channel: str = "api") -> None:
 
 
 @transaction.atomic
-def _session_open(*, user: User, request: Any) -> TokenPair:
+def session_open(*, user: User, request: Any) -> TokenPair:
+    """Open a login session for an authenticated `user`; returns its first token pair."""
     now = timezone.now()
     session = UserSession(
         user=user,
