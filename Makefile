@@ -36,7 +36,7 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/bandit -q -c pyproject.toml -r accounts audit configurations core downloads health uploads config
+	$(BIN)/bandit -q -c pyproject.toml -r accounts audit configurations core downloads health uploads config oauth
 
 migrate: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput

@@ -14,7 +14,9 @@ from typing import Any
 from django.contrib.auth import authenticate, login
 
 from accounts.lockout import lockout_reset
+from accounts.mfa import verify_second_factor
 from accounts.models import User
+from accounts.selectors import totp_enabled
 from accounts.session_services import login_failed, login_refuse_if_locked
 from audit.services import record
 from core.errors import ApplicationError, PermissionDeniedError
@@ -43,17 +45,11 @@ def password_check(*, email: str, password: str, request: Any) -> User:
 
 
 def second_factor_required(user: User) -> bool:
-    try:
-        from accounts import mfa  # identity's module (issue 15)
-    except ImportError:  # pragma: no cover - until issue 15 is in main
-        return False
-    return mfa.totp_enabled(user)
+    return totp_enabled(user)
 
 
 def second_factor_check(*, user: User, code: str, request: Any) -> None:
-    from accounts import mfa
-
-    if not mfa.verify_second_factor(user=user, code=code, request=request):
+    if not verify_second_factor(user=user, code=code, request=request):
         raise LoginRefusedError("The code is not right.", code="invalid_code")
 
 

@@ -14,7 +14,7 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as dot_views
 from oauth2_provider.models import get_application_model
@@ -37,7 +37,8 @@ def _with_csp(response: HttpResponse, *form_targets: str) -> HttpResponse:
 
 def _next_url(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    host = {request.get_host()}
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts=host, require_https=request.is_secure())
     return target if safe and target.startswith("/o/") else reverse("oauth2_provider:login")
 
 
@@ -120,6 +121,7 @@ def jwks(request: HttpRequest) -> JsonResponse:
     return response
 
 
+@method_decorator(csrf_exempt, name="dispatch")  # a client-authenticated endpoint, not a browser form
 class IntrospectView(dot_views.IntrospectTokenView):
     """RFC 7662 for confidential clients only, authenticated as clients (not with a bearer token)."""
 

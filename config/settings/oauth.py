@@ -61,3 +61,5 @@ OAUTH2_PROVIDER = {
 }
 # The HTML login of the authorization endpoint (oauth.views.LoginView).
 LOGIN_URL = "/o/login/"
+# Named so that migrations referring to the (unswapped) client model can depend on it.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
