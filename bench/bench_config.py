@@ -129,6 +129,8 @@ def _environment() -> Iterator[dict[str, str]]:
     """Process environment for the subprocesses: a throw-away database, the caller's Redis db if any."""
     from cryptography.fernet import Fernet
 
+    from config.settings.keygen import generate_signing_key
+
     with tempfile.TemporaryDirectory(prefix="bench-config-") as tmp:
         env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
         env.update(
@@ -137,6 +139,7 @@ def _environment() -> Iterator[dict[str, str]]:
             VAR_DIR=tmp,
             SECRET_KEY=secrets.token_urlsafe(50),
             CONFIG_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+            JWT_SIGNING_KEYS=generate_signing_key(Path(tmp) / "jwt-signing-key.pem"),
             LOG_LEVEL="WARNING",
             GUNICORN_ACCESSLOG="",
             GUNICORN_MAX_REQUESTS="0",

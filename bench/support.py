@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from config.settings.keygen import generate_signing_key
+
 BENCH_ENCRYPTION_KEY = "VO0qBKA0JDIwHSKSfNv9HnhF9feTmxShYqsvfn1nggs="  # throw-away, benchmark data only
 
 
@@ -30,6 +32,7 @@ def server_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         MEDIA_ROOT=str(var_dir / "media"),
         SECRET_KEY="bench-secret-key-" + "x" * 40,
         CONFIG_ENCRYPTION_KEYS=BENCH_ENCRYPTION_KEY,
+        JWT_SIGNING_KEYS=generate_signing_key(var_dir / "jwt-signing-key.pem"),
         DEBUG="false",
         LOG_LEVEL="WARNING",
         GUNICORN_ACCESSLOG="",

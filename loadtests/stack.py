@@ -26,6 +26,8 @@ import psycopg
 from cryptography.fernet import Fernet
 from psycopg import sql
 
+from config.settings.keygen import generate_signing_key
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/proof"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
@@ -89,6 +91,7 @@ class Stack:
             CACHE_KEY_PREFIX=f"proof-{self.name}-{secrets.token_hex(4)}",
             SECRET_KEY=secrets.token_urlsafe(64),
             CONFIG_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+            JWT_SIGNING_KEYS=generate_signing_key(self.var_dir / "jwt-signing-key.pem"),
             DEBUG="false",
             VAR_DIR=str(self.var_dir),
             MEDIA_ROOT=str(self.var_dir / "media"),
