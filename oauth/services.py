@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AbstractApplication, get_application_model
@@ -61,7 +62,10 @@ def client_create(
         client_secret=secret or "",
         algorithm=AbstractApplication.RS256_ALGORITHM if grant == "authorization-code" else "",
     )
-    application.full_clean()
+    try:
+        application.full_clean()
+    except ValidationError as error:
+        raise ApplicationError("; ".join(error.messages), code="invalid") from error
     application.save()
     if scopes:
         ClientScopes.objects.create(application=application, scopes=" ".join(scopes))

@@ -44,3 +44,8 @@ def make_client(db) -> Callable[..., ClientCredentials]:
 @pytest.fixture
 def browser(oauth_server) -> Browser:
     return Browser(oauth_server)
+
+
+@pytest.fixture
+def make_client_in_process(db) -> Callable[[], ClientCredentials]:
+    return lambda: client_create(name="app", grant="authorization-code", redirect_uris=["https://app.example/cb"])
