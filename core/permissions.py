@@ -50,3 +50,25 @@ class IsAuthenticatedWithinScope(ScopeCeiling):
 
     def has_permission(self, request: Request, view) -> bool:
         return bool(request.user and request.user.is_authenticated) and super().has_permission(request, view)
+
+
+PUBLIC = None  # an action open to every authenticated caller
+
+
+class ActionPermission(ScopeCeiling):
+    """Grants an action when the caller holds every permission the view maps it to (and is within its scopes).
+
+    A ViewSet declares `action_permissions = {"list": ["app.view_model"], "create": [...], "me": PUBLIC}`,
+    keyed by action. Actions missing from the map are refused (fail closed).
+    """
+
+    def has_permission(self, request: Request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        mapping = getattr(view, "action_permissions", {})
+        action = getattr(view, "action", None) or request.method.lower()
+        if action not in mapping or not super().has_permission(request, view):
+            return False
+        required = mapping[action]
+        return required is PUBLIC or user.has_perms(required)
