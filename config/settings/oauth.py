@@ -33,14 +33,14 @@ OAUTH2_PROVIDER = {
     "SCOPES_BACKEND_CLASS": "oauth.scopes.ClientScopes",
     "OAUTH2_SERVER_CLASS": "oauth.server.OAuth21Server",
     "OAUTH2_VALIDATOR_CLASS": "oauth.validators.Validator",
-    "ACCESS_TOKEN_GENERATOR": "oauth.tokens.access_token_generator",
-    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
+    "ACCESS_TOKEN_GENERATOR": "oauth.tokens.access_token_generator",  # nosec B105  (a setting name, not a password)
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",  # nosec B105  (a setting name, not a password)
     "ACCESS_TOKEN_EXPIRE_SECONDS": JWT_ACCESS_TTL,
     "ID_TOKEN_EXPIRE_SECONDS": JWT_ACCESS_TTL,
     "REFRESH_TOKEN_EXPIRE_SECONDS": JWT_REFRESH_TTL,
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
-    "ROTATE_REFRESH_TOKEN": True,
-    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ROTATE_REFRESH_TOKEN": True,  # nosec B105  (a setting name, not a password)
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,  # nosec B105  (a setting name, not a password)
     "PKCE_REQUIRED": True,
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
@@ -48,12 +48,12 @@ OAUTH2_PROVIDER = {
     # RFC 9700 (OAuth 2.0 Security BCP), as OAuth 2.1 asks: no implicit or password grant, no PKCE
     # "plain", tokens stored only as checksums, `iss` in the authorization response.
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
-    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,  # nosec B105  (a setting name, not a password)
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
-    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,  # nosec B105  (a setting name, not a password)
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
-    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
-    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # nosec B105  (a setting name, not a password)
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,  # nosec B105  (a setting name, not a password)
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
