@@ -14,7 +14,13 @@ from rest_framework.request import Request
 
 from core.errors import PermissionDeniedError
 
-SCOPE_AREAS = {"configurations": "config", "downloads": "files", "uploads": "files", "audit": "audit"}
+SCOPE_AREAS = {
+    "configurations": "config",
+    "webhooks": "config",
+    "downloads": "files",
+    "uploads": "files",
+    "audit": "audit",
+}
 
 
 def required_scope(request: Request, view) -> str | None:
