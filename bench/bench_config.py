@@ -140,6 +140,7 @@ def _environment() -> Iterator[dict[str, str]]:
             SECRET_KEY=secrets.token_urlsafe(50),
             CONFIG_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
             JWT_SIGNING_KEYS=generate_signing_key(Path(tmp) / "jwt-signing-key.pem"),
+            FILES_LINK_SIGNING_KEYS=secrets.token_urlsafe(50),
             LOG_LEVEL="WARNING",
             GUNICORN_ACCESSLOG="",
             GUNICORN_MAX_REQUESTS="0",

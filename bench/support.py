@@ -33,6 +33,7 @@ def server_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         SECRET_KEY="bench-secret-key-" + "x" * 40,
         CONFIG_ENCRYPTION_KEYS=BENCH_ENCRYPTION_KEY,
         JWT_SIGNING_KEYS=generate_signing_key(var_dir / "jwt-signing-key.pem"),
+        FILES_LINK_SIGNING_KEYS="bench-link-key-" + "x" * 40,
         DEBUG="false",
         LOG_LEVEL="WARNING",
         GUNICORN_ACCESSLOG="",

@@ -92,6 +92,7 @@ class Stack:
             SECRET_KEY=secrets.token_urlsafe(64),
             CONFIG_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
             JWT_SIGNING_KEYS=generate_signing_key(self.var_dir / "jwt-signing-key.pem"),
+            FILES_LINK_SIGNING_KEYS=secrets.token_urlsafe(50),
             DEBUG="false",
             VAR_DIR=str(self.var_dir),
             MEDIA_ROOT=str(self.var_dir / "media"),

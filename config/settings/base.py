@@ -1,7 +1,7 @@
 """Core Django settings; the other concerns are composed at the bottom."""
 
 from .env import BASE_DIR, DEBUG, TESTING, VAR_DIR, env, env_int, env_list  # noqa: F401
-from .keys import JWT_SIGNING_KEYS, SECRET_KEY  # noqa: F401
+from .keys import AUDIT_SIGNING_KEY, FILES_LINK_SIGNING_KEYS, JWT_SIGNING_KEYS, SECRET_KEY, SECRET_KEY_FALLBACKS  # noqa: F401
 
 (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])

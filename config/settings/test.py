@@ -8,6 +8,7 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdefghijklmnop")
 os.environ.setdefault("CONFIG_ENCRYPTION_KEYS", "VO0qBKA0JDIwHSKSfNv9HnhF9feTmxShYqsvfn1nggs=")
+os.environ.setdefault("FILES_LINK_SIGNING_KEYS", "test-link-signing-key-not-for-production-0123456789")
 os.environ.setdefault("TESTING", "true")
 os.environ.setdefault("VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "var", "test"))
 if "JWT_SIGNING_KEYS" not in os.environ:
