@@ -32,4 +32,9 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '8000')}/health\", timeout=2)"]
-ENTRYPOINT ["gunicorn", "-c", "config/gunicorn.conf.py"]
+# One image, the three processes of the Procfile (same environment for all; exactly one scheduler):
+#   web:       docker run IMAGE                            (gunicorn on $PORT, $WEB_CONCURRENCY workers)
+#   worker:    docker run IMAGE celery -A config worker    ($WORKER_CONCURRENCY processes)
+#   scheduler: docker run IMAGE celery -A config beat      (a second one stands by: a lease in the database)
+# The HEALTHCHECK above is the web's; give the worker and the scheduler `--no-healthcheck`.
+CMD ["gunicorn", "-c", "config/gunicorn.conf.py"]

@@ -136,6 +136,7 @@ def _environment() -> Iterator[dict[str, str]]:
         env.update(
             DJANGO_SETTINGS_MODULE="config.settings.base",
             DEBUG="false",
+            EMAIL_URL="dummymail://",
             VAR_DIR=tmp,
             SECRET_KEY=secrets.token_urlsafe(50),
             CONFIG_ENCRYPTION_KEYS=Fernet.generate_key().decode(),

@@ -35,6 +35,7 @@ def server_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         JWT_SIGNING_KEYS=generate_signing_key(var_dir / "jwt-signing-key.pem"),
         FILES_LINK_SIGNING_KEYS="bench-link-key-" + "x" * 40,
         DEBUG="false",
+        EMAIL_URL="dummymail://",
         LOG_LEVEL="WARNING",
         GUNICORN_ACCESSLOG="",
     )

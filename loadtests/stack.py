@@ -98,7 +98,7 @@ class Stack:
             MEDIA_ROOT=str(self.var_dir / "media"),
             PROMETHEUS_MULTIPROC_DIR=str(self.var_dir / "prometheus"),
             ALLOWED_HOSTS="127.0.0.1,localhost",
-            EMAIL_URL="consolemail://",
+            EMAIL_URL="dummymail://",
             GUNICORN_ACCESSLOG="",
             LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"),
             DJANGO_SUPERUSER_EMAIL=ADMIN_EMAIL,

@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "auditlog",
+    "django_celery_beat",
     "core",
     "accounts",
     "audit",
@@ -28,6 +29,7 @@ INSTALLED_APPS = [
     "downloads",
     "uploads",
     "health",
+    "background",
     "oauth",  # before oauth2_provider: its templates override the toolkit's
     "oauth2_provider",
 ]
@@ -138,6 +140,7 @@ STATIC_ROOT = VAR_DIR / "static"
 from .accounts import *  # noqa: E402,F403
 from .api import *  # noqa: E402,F403
 from .audit import *  # noqa: E402,F403
+from .background import *  # noqa: E402,F403
 from .configurations import *  # noqa: E402,F403
 from .files import *  # noqa: E402,F403
 from .logging import *  # noqa: E402,F403
