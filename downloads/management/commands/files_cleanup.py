@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from downloads.maintenance import files_cleanup
-from uploads.services import upload_cleanup_expired
+from uploads.maintenance import upload_cleanup_expired
 
 
 class Command(BaseCommand):
