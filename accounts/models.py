@@ -62,3 +62,87 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class TOTPDevice(models.Model):
+    """A user's authenticator app (RFC 6238). The seed is Fernet-encrypted (CONFIG_ENCRYPTION_KEYS).
+
+    `confirmed_at` is empty while the enrolment waits for its first code: an unconfirmed device does not
+    guard logins. `last_step` is the 30-second step of the last accepted code, so a code works once.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    secret_encrypted = models.TextField(editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(default=0, editable=False)
+
+    def __str__(self) -> str:
+        return f"TOTP of {self.user}"
+
+
+class RecoveryCode(models.Model):
+    """One single-use recovery code; only its SHA-256 is kept (the code itself carries 50 random bits)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "code_hash"], name="accounts_recovery_lookup")]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user}"
+
+
+class MfaLoginToken(models.Model):
+    """The second step of a login: issued after the right password, good for MFA_TOKEN_TTL, used once.
+
+    Kept in the database (by SHA-256), so any instance accepts it.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"MFA login of {self.user}"
+
+
+class Passkey(models.Model):
+    """A WebAuthn credential registered by a user."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="passkeys")
+    name = models.CharField(max_length=100)
+    credential_id = models.BinaryField(max_length=1023, unique=True, editable=False)
+    public_key = models.BinaryField(editable=False)
+    sign_count = models.BigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
+
+class WebAuthnChallenge(models.Model):
+    """A challenge handed to a browser, used at most once. Looked up by the SHA-256 of the challenge the
+    client signed, so a discoverable login (no e-mail, no session) finds it too."""
+
+    class Purpose(models.TextChoices):
+        REGISTRATION = "registration"
+        AUTHENTICATION = "authentication"
+
+    challenge_hash = models.CharField(max_length=64, unique=True, editable=False)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.purpose} challenge"

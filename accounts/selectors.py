@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import User, UserSession
+from accounts.models import RecoveryCode, TOTPDevice, User, UserSession
 
 
 def session_list_live_for_user(*, user: User) -> QuerySet[UserSession]:
@@ -25,3 +26,16 @@ def session_list_live_for_user(*, user: User) -> QuerySet[UserSession]:
 def user_list() -> QuerySet[User]:
     """Every account; only administrators reach it (accounts.view_user)."""
     return User.objects.order_by("email")
+
+
+def totp_enabled(user: User) -> bool:
+    """Whether `user` has a confirmed TOTP device (then a password alone signs in nowhere)."""
+    return bool(user.pk) and TOTPDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
+
+
+def mfa_status(user: User) -> dict[str, Any]:
+    return {
+        "totp": totp_enabled(user),
+        "passkeys": user.passkeys.count(),
+        "recovery_codes_left": RecoveryCode.objects.filter(user=user, used_at__isnull=True).count(),
+    }

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from accounts.models import User, UserSession
 from accounts.roles import Role
+from core.schema import ProblemDetailSerializer
 from core.serializers import StrictSerializer
 
 # Bounded so a megabyte "password" cannot make the hasher a denial of service.
@@ -87,3 +88,54 @@ class AccountUserAdminUpdateInputSerializer(StrictSerializer):
 
 class AccountAcceptedOutputSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+class AccountMfaRequiredProblemSerializer(ProblemDetailSerializer):
+    """The 401 of /auth/token/: a plain problem, or with `code: mfa_required` the start of a two-step login."""
+
+    mfa_token = serializers.CharField(
+        required=False,
+        help_text="With `code: mfa_required`: send it with a code to /api/v1/auth/mfa/verify/ (single use, 300 s).",
+    )
+    methods = serializers.ListField(
+        child=serializers.ChoiceField(choices=["totp", "recovery_code"]),
+        required=False,
+        help_text="With `code: mfa_required`: the second factors the account accepts.",
+    )
+    expires_in = serializers.IntegerField(required=False, help_text="Seconds the `mfa_token` stays valid.")
+
+
+class AccountMfaStatusOutputSerializer(serializers.Serializer):
+    totp = serializers.BooleanField()
+    passkeys = serializers.IntegerField(min_value=0)
+    recovery_codes_left = serializers.IntegerField(min_value=0)
+
+
+class AccountPasswordInputSerializer(StrictSerializer):
+    password = _password_field()
+
+
+class AccountCodeInputSerializer(StrictSerializer):
+    code = serializers.CharField(max_length=64, help_text="A 6-digit TOTP code, or a recovery code.")
+
+
+class AccountPasswordCodeInputSerializer(AccountPasswordInputSerializer):
+    code = serializers.CharField(max_length=64, help_text="A current TOTP code or an unused recovery code.")
+
+
+class AccountOptionalCodeInputSerializer(AccountPasswordInputSerializer):
+    code = serializers.CharField(max_length=64, required=False, help_text="Required when TOTP is on.")
+
+
+class AccountTotpEnrolmentOutputSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="Base32 seed (RFC 6238, SHA-1, 6 digits, 30 s), shown once.")
+    otpauth_uri = serializers.CharField(help_text="`otpauth://totp/...` for a QR code.")
+
+
+class AccountRecoveryCodesOutputSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(child=serializers.CharField(), min_length=10, max_length=10)
+
+
+class AccountMfaVerifyInputSerializer(StrictSerializer):
+    mfa_token = serializers.CharField(max_length=128)
+    code = serializers.CharField(max_length=64, help_text="A 6-digit TOTP code, or a recovery code.")

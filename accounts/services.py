@@ -48,8 +48,11 @@ def user_register(*, email: str, password: str, display_name: str = "", request:
     email = User.objects.normalize_email(email).lower()
     candidate = User(email=email, display_name=display_name)
     password_check_policy(password, user=candidate, field="password")
-    if User.objects.filter(email__iexact=email).exists():
-        raise _email_taken()
+    pending = User.objects.select_for_update().filter(email__iexact=email).first()
+    if pending is not None:
+        if pending.email_verified:
+            raise _email_taken()
+        _pending_registration_replace(pending, request=request)
     try:
         with transaction.atomic():
             user = User.objects.create_user(email, password, display_name=display_name, email_verified=False)
@@ -59,6 +62,14 @@ def user_register(*, email: str, password: str, display_name: str = "", request:
     record("user.registered", actor=user, target=user, request=request)
     send_verification_email(user)
     return user
+
+
+def _pending_registration_replace(pending: User, *, request: Any) -> None:
+    """Whoever registered an address first does not own it until the mailbox proves it: a new
+    registration replaces the unverified account, and with the row go its password and every token
+    issued for it (they name its id)."""
+    record("user.registration.replaced", target=pending, request=request)
+    pending.delete()
 
 
 @transaction.atomic

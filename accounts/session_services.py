@@ -21,8 +21,10 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.lockout import lockout_register_failure, lockout_reset, lockout_retry_after
+from accounts.mfa_tokens import MfaRequiredError, mfa_token_issue
 from accounts.models import User, UserSession
 from accounts.revocation import publish_revocation
+from accounts.selectors import totp_enabled
 from accounts.tokens import SESSION_CLAIM, SessionRefreshToken, TokenPair, token_pair_for_session
 from audit.services import record
 from core.errors import PermissionDeniedError, TooManyRequestsError
@@ -37,6 +39,8 @@ class RevocationReason(models.TextChoices):
     PASSWORD_CHANGED = "password_changed", "Password changed"
     PASSWORD_RESET = "password_reset", "Password reset"
     DEACTIVATED = "deactivated", "Account deactivated"
+    MFA_DISABLED = "mfa_disabled", "Second factor disabled or reset"
+    ACCOUNT_DELETED = "account_deleted", "Account deleted"
 
 
 def _invalid_credentials() -> AuthenticationFailed:
@@ -48,31 +52,40 @@ def _invalid_refresh() -> AuthenticationFailed:
     return AuthenticationFailed("The refresh token is invalid, expired or revoked.", code="token_not_valid")
 
 
-def auth_login(*, email: str, password: str, request: Any) -> TokenPair:
-    """Check the credentials (with lockout) and open a session; returns its first token pair."""
-    ip = client_ip(request)
-    retry_after = lockout_retry_after(email=email, ip=ip)
+def login_refuse_if_locked(*, email: str, request: Any) -> None:
+    """429 `login_locked` while (email, client ip) or the client ip is locked out; every login channel."""
+    retry_after = lockout_retry_after(email=email, ip=client_ip(request))
     if retry_after:
         raise TooManyRequestsError(
             "Too many failed logins: try again later.", retry_after=retry_after, code="login_locked"
         )
+
+
+def auth_login(*, email: str, password: str, request: Any) -> TokenPair:
+    """Check the credentials (with lockout) and open a session; returns its first token pair."""
+    ip = client_ip(request)
+    login_refuse_if_locked(email=email, request=request)
     # Django's ModelBackend hashes the password even for an unknown e-mail (equal timing), refuses
     # inactive users, and upgrades an old hash to the first of PASSWORD_HASHERS on success.
     user = authenticate(request, email=email, password=password)
     if user is None:
-        _login_failed(email=email, ip=ip, request=request)
+        login_failed(email=email, request=request)
         raise _invalid_credentials()
     if not user.email_verified:
         raise PermissionDeniedError("Confirm your e-mail address first.", code="email_not_verified")
+    if totp_enabled(user):
+        # The pair's failure counter is not cleared here: it keeps counting wrong codes of the 2nd step.
+        raise MfaRequiredError(mfa_token=mfa_token_issue(user))
     lockout_reset(email=email, ip=ip)
-    return _session_open(user=user, request=request)
+    return session_open(user=user, request=request)
 
 
 @transaction.atomic
-def _login_failed(*, email: str, ip: str, request: Any) -> None:
-    locked = lockout_register_failure(email=email, ip=ip)
+def login_failed(*, email: str, request: Any, channel: str = "api") -> None:
+    """Count a wrong e-mail or password toward the lockout and audit it (`channel`: "api", "admin")."""
+    locked = lockout_register_failure(email=email, ip=client_ip(request))
     target = User.objects.filter(email__iexact=email.strip()).first()
-    metadata = {"email": email[:254]}
+    metadata = {"email": email[:254], "channel": channel}
     record("auth.login.failed", target=target, metadata=metadata, request=request)
     for scope in locked:
         record(
@@ -84,7 +97,8 @@ def _login_failed(*, email: str, ip: str, request: Any) -> None:
 
 
 @transaction.atomic
-def _session_open(*, user: User, request: Any) -> TokenPair:
+def session_open(*, user: User, request: Any) -> TokenPair:
+    """Open a login session for an authenticated `user`; returns its first token pair."""
     now = timezone.now()
     session = UserSession(
         user=user,

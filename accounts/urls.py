@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from accounts import views
+from accounts import mfa_views, views
 
 router = SimpleRouter()
 router.register("auth/sessions", views.AccountSessionViewSet, basename="accounts-session")
@@ -23,4 +23,13 @@ urlpatterns = [
         "auth/password/reset/confirm/", views.PasswordResetConfirmView.as_view(), name="accounts-password-reset-confirm"
     ),
     *router.urls,
+]
+
+urlpatterns += [
+    path("auth/mfa/", mfa_views.MfaStatusView.as_view(), name="accounts-mfa"),
+    path("auth/mfa/totp/", mfa_views.TotpEnrolView.as_view(), name="accounts-mfa-totp"),
+    path("auth/mfa/totp/confirm/", mfa_views.TotpConfirmView.as_view(), name="accounts-mfa-totp-confirm"),
+    path("auth/mfa/totp/disable/", mfa_views.TotpDisableView.as_view(), name="accounts-mfa-totp-disable"),
+    path("auth/mfa/recovery-codes/", mfa_views.RecoveryCodesView.as_view(), name="accounts-mfa-recovery-codes"),
+    path("auth/mfa/verify/", mfa_views.MfaVerifyView.as_view(), name="accounts-mfa-verify"),
 ]

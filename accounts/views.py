@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -30,6 +30,7 @@ from accounts.services import (
 )
 from accounts.session_services import auth_login, session_logout, session_logout_all, session_refresh, session_revoke
 from accounts.tokens import SESSION_CLAIM, TokenPair
+from core.problems import PROBLEM_CONTENT_TYPE
 from core.schema import problem
 from core.throttles import AuthThrottle
 
@@ -119,7 +120,15 @@ class TokenObtainView(PublicAuthEndpoint):
         request=s.AccountTokenInputSerializer,
         responses={
             200: s.AccountTokenPairOutputSerializer,
-            401: problem("Wrong e-mail or password (`invalid_credentials`), one body for both."),
+            (401, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+                s.AccountMfaRequiredProblemSerializer,
+                description=(
+                    "Wrong e-mail or password (`invalid_credentials`), one body for both. Or, for an account with "
+                    "TOTP on and the right password, `code: mfa_required`: no tokens yet; the problem carries "
+                    "`mfa_token` and `methods`; POST both the `mfa_token` and a code to /api/v1/auth/mfa/verify/ "
+                    "for the token pair."
+                ),
+            ),
             403: problem("The e-mail address is not verified (`email_not_verified`)."),
             429: problem("Locked out after too many failures (`login_locked`), or throttled."),
             503: CACHE_DOWN,

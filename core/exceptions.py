@@ -56,6 +56,7 @@ def _validation_problem(exc: exceptions.ValidationError) -> dict[str, Any]:
 
 def _application_problem(exc: ApplicationError) -> Response:
     body = problem_body(exc.status_code, detail=exc.detail, code=exc.code, title=exc.title)
+    body.update(getattr(exc, "extensions", {}))  # RFC 9457 extension members of that problem type
     return Response(body, status=exc.status_code, headers=exc.headers, content_type=PROBLEM_CONTENT_TYPE)
 
 

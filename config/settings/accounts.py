@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from .env import env, env_int
+from .env import env, env_int, env_list
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -52,3 +52,10 @@ EMAIL_VERIFICATION_PATH = env.str("EMAIL_VERIFICATION_PATH", default="/verify-em
 PASSWORD_RESET_PATH = env.str("PASSWORD_RESET_PATH", default="/reset-password")
 EMAIL_VERIFICATION_TIMEOUT = env_int("EMAIL_VERIFICATION_TIMEOUT", 3 * 86400)
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+
+# Second factor and passkeys (accounts.mfa, accounts.passkeys).
+MFA_TOKEN_TTL = env_int("MFA_TOKEN_TTL", 300)
+WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="localhost")
+WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="Backend")
+WEBAUTHN_ORIGINS = env_list("WEBAUTHN_ORIGINS", ["/".join(FRONTEND_URL.split("/")[:3])])
+WEBAUTHN_CHALLENGE_TTL = env_int("WEBAUTHN_CHALLENGE_TTL", 300)
