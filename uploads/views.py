@@ -168,7 +168,7 @@ def _upload_ids(urls: list[str]) -> list[uuid.UUID]:
     for url in urls:
         try:
             match = resolve(urlsplit(url).path)
-        except Resolver404:
+        except (Resolver404, ValueError):  # ValueError: urlsplit refuses e.g. a malformed IPv6 host
             match = None
         if match is None or not match.url_name or not match.url_name.startswith("uploads-upload-detail"):
             raise ApplicationError(f"Upload-Concat names {url[:200]!r}, not an upload.", code="concat_invalid")

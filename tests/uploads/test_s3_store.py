@@ -45,7 +45,8 @@ def _pending(client) -> list[str]:
 
 
 def _local_files() -> list[Path]:
-    return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
+    """Files with bytes on this instance's disk (the embedded mode's lock files are empty)."""
+    return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file() and path.stat().st_size]
 
 
 def test_s3_upload__tail_then_parts_then_last__one_object_right_hash_nothing_on_disk(
