@@ -17,18 +17,16 @@ import pyotp
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed
 
 from accounts.lockout import lockout_register_failure, lockout_reset, lockout_retry_after
 from accounts.mfa_tokens import mfa_token_lock
-from accounts.models import RecoveryCode, TOTPDevice, User
+from accounts.models import RecoveryCode, RevocationReason, TOTPDevice, User
 from accounts.selectors import totp_enabled
-from accounts.session_services import RevocationReason, session_open, sessions_revoke_for_user
+from accounts.session_services import session_open, sessions_revoke_for_user
 from accounts.tokens import TokenPair
 from audit.services import record
 from configurations.crypto import decrypt_value, encrypt_value
-from core.errors import ConflictError, TooManyRequestsError
+from core.errors import AuthenticationError, ConflictError, TooManyRequestsError, ValidationError
 from core.net import client_ip
 
 RECOVERY_CODE_COUNT = 10
@@ -39,8 +37,8 @@ TOTP_VALID_WINDOW = 1
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off paper
 
 
-def field_error(field: str, message: str, code: str) -> serializers.ValidationError:
-    return serializers.ValidationError({field: [serializers.ErrorDetail(message, code=code)]})
+def field_error(field: str, message: str, code: str) -> ValidationError:
+    return ValidationError({field: message}, code=code)
 
 
 def check_password(user: User, password: str) -> None:
@@ -235,9 +233,9 @@ def mfa_login_verify(*, mfa_token: str, code: str, request: Any) -> TokenPair:
     with transaction.atomic():
         row = mfa_token_lock(mfa_token)
         if row is None:
-            raise AuthenticationFailed("The mfa_token is invalid, used or expired.", code="invalid_mfa_token")
+            raise AuthenticationError("The mfa_token is invalid, used or expired.", code="invalid_mfa_token")
         if verify_second_factor(user=row.user, code=code, request=request):
             row.used_at = timezone.now()
             row.save(update_fields=["used_at"])
             return session_open(user=row.user, request=request)
-    raise AuthenticationFailed("The code is wrong, expired or already used.", code="invalid_code")
+    raise AuthenticationError("The code is wrong, expired or already used.", code="invalid_code")

@@ -27,9 +27,10 @@ class MfaRequiredError(ApplicationError):
     title = "Second factor required"
 
     def __init__(self, *, mfa_token: str):
-        super().__init__("The password is right; now send a code of your second factor to /api/v1/auth/mfa/verify/.")
-        # RFC 9457 extension members, merged into the problem document by core.exceptions.
-        self.extensions = {"mfa_token": mfa_token, "methods": MFA_METHODS, "expires_in": settings.MFA_TOKEN_TTL}
+        super().__init__(
+            "The password is right; now send a code of your second factor to /api/v1/auth/mfa/verify/.",
+            extensions={"mfa_token": mfa_token, "methods": MFA_METHODS, "expires_in": settings.MFA_TOKEN_TTL},
+        )
 
 
 def _hash(token: str) -> str:

@@ -4,34 +4,39 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import serializers as s
 from accounts.mfa import mfa_login_verify, recovery_codes_regenerate, totp_begin, totp_confirm, totp_disable
+from accounts.permissions import AnonymousPost
 from accounts.selectors import mfa_status
-from accounts.views import (
-    CACHE_DOWN,
-    PUBLIC_AUTH,
-    AuthEndpoint,
-    PublicAuthEndpoint,
-    _token_response,
-    _validated,
-    current_session_id,
-)
+from accounts.views import CACHE_DOWN, PUBLIC_AUTH, _token_response, current_session_id
 from core.schema import problem
+from core.throttles import AuthThrottle
+from core.views import ApiViewSet, validated
 
 NOT_ON = problem("TOTP is not on (`totp_not_enabled`).")
 CODES_SHOWN_ONCE = {"Cache-Control": "no-store"}
 
 
-class MfaStatusView(AuthEndpoint):
+class MfaViewSet(ApiViewSet):
+    """The caller's second factor under /auth/mfa/ (the `auth` throttle scope); `verify`, the second step of
+    a login, is public."""
+
+    throttle_classes = [AuthThrottle]
+    throttle_scope = "auth"
+
+    def get_permissions(self) -> list:
+        return [AnonymousPost()] if self.action == "verify" else [IsAuthenticated()]
+
     @extend_schema(tags=["mfa"], responses={200: s.AccountMfaStatusOutputSerializer})
-    def get(self, request: Request) -> Response:
+    @action(detail=False, methods=["get"], url_path="mfa")
+    def summary(self, request: Request) -> Response:
         return Response(mfa_status(request.user))
 
-
-class TotpEnrolView(AuthEndpoint):
     @extend_schema(
         tags=["mfa"],
         request=s.AccountPasswordInputSerializer,
@@ -41,15 +46,14 @@ class TotpEnrolView(AuthEndpoint):
             409: problem("TOTP is already on (`totp_already_enabled`)."),
         },
     )
-    def post(self, request: Request) -> Response:
-        data = _validated(s.AccountPasswordInputSerializer, request)
+    @action(detail=False, methods=["post"], url_path="mfa/totp")
+    def totp(self, request: Request) -> Response:
+        data = validated(s.AccountPasswordInputSerializer, request)
         secret, uri = totp_begin(user=request.user, password=data["password"], request=request)
         return Response(
             {"secret": secret, "otpauth_uri": uri}, status=status.HTTP_201_CREATED, headers=CODES_SHOWN_ONCE
         )
 
-
-class TotpConfirmView(AuthEndpoint):
     @extend_schema(
         tags=["mfa"],
         request=s.AccountCodeInputSerializer,
@@ -59,12 +63,11 @@ class TotpConfirmView(AuthEndpoint):
             409: problem("No enrolment is pending (`totp_not_pending`)."),
         },
     )
-    def post(self, request: Request) -> Response:
-        codes = totp_confirm(user=request.user, request=request, **_validated(s.AccountCodeInputSerializer, request))
+    @action(detail=False, methods=["post"], url_path="mfa/totp/confirm")
+    def totp_confirm(self, request: Request) -> Response:
+        codes = totp_confirm(user=request.user, request=request, **validated(s.AccountCodeInputSerializer, request))
         return Response({"recovery_codes": codes}, headers=CODES_SHOWN_ONCE)
 
-
-class TotpDisableView(AuthEndpoint):
     @extend_schema(
         tags=["mfa"],
         request=s.AccountPasswordCodeInputSerializer,
@@ -75,13 +78,12 @@ class TotpDisableView(AuthEndpoint):
             503: CACHE_DOWN,
         },
     )
-    def post(self, request: Request) -> Response:
-        data = _validated(s.AccountPasswordCodeInputSerializer, request)
+    @action(detail=False, methods=["post"], url_path="mfa/totp/disable")
+    def totp_disable(self, request: Request) -> Response:
+        data = validated(s.AccountPasswordCodeInputSerializer, request)
         totp_disable(user=request.user, current_session_id=current_session_id(request), request=request, **data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class RecoveryCodesView(AuthEndpoint):
     @extend_schema(
         tags=["mfa"],
         request=s.AccountPasswordInputSerializer,
@@ -91,13 +93,12 @@ class RecoveryCodesView(AuthEndpoint):
             409: NOT_ON,
         },
     )
-    def post(self, request: Request) -> Response:
-        data = _validated(s.AccountPasswordInputSerializer, request)
+    @action(detail=False, methods=["post"], url_path="mfa/recovery-codes")
+    def recovery_codes(self, request: Request) -> Response:
+        data = validated(s.AccountPasswordInputSerializer, request)
         codes = recovery_codes_regenerate(user=request.user, password=data["password"], request=request)
         return Response({"recovery_codes": codes}, status=status.HTTP_201_CREATED, headers=CODES_SHOWN_ONCE)
 
-
-class MfaVerifyView(PublicAuthEndpoint):
     @extend_schema(
         tags=["auth"],
         auth=PUBLIC_AUTH,
@@ -112,7 +113,8 @@ class MfaVerifyView(PublicAuthEndpoint):
             503: CACHE_DOWN,
         },
     )
-    def post(self, request: Request) -> Response:
+    @action(detail=False, methods=["post"], url_path="mfa/verify")
+    def verify(self, request: Request) -> Response:
         return _token_response(
-            mfa_login_verify(**_validated(s.AccountMfaVerifyInputSerializer, request), request=request)
+            mfa_login_verify(**validated(s.AccountMfaVerifyInputSerializer, request), request=request)
         )

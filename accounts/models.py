@@ -38,6 +38,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.email
 
 
+class RevocationReason(models.TextChoices):
+    LOGOUT = "logout", "Logout"
+    LOGOUT_ALL = "logout_all", "Logout everywhere"
+    REVOKED = "revoked", "Revoked"
+    TOKEN_REUSE = "token_reuse", "Refresh token reused"
+    PASSWORD_CHANGED = "password_changed", "Password changed"
+    PASSWORD_RESET = "password_reset", "Password reset"
+    DEACTIVATED = "deactivated", "Account deactivated"
+    MFA_DISABLED = "mfa_disabled", "Second factor disabled or reset"
+    ACCOUNT_DELETED = "account_deleted", "Account deleted"
+
+
 class UserSession(models.Model):
     """A login: the server-side record every JWT of that login points to (claim `sid`).
 
@@ -54,7 +66,7 @@ class UserSession(models.Model):
     user_agent = models.CharField(max_length=512, blank=True)
     refresh_jti = models.CharField(max_length=64, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_reason = models.CharField(max_length=32, blank=True)
+    revoked_reason = models.CharField(max_length=32, blank=True, choices=RevocationReason.choices)
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,33 +1,9 @@
-"""DRF permission classes mapping each view action to a Django model permission."""
+"""Permission classes of the accounts endpoints (per-action model permissions: core.permissions)."""
 
 from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
-
-PUBLIC = None  # an action open to every authenticated caller
-
-
-class ActionPermission(BasePermission):
-    """Grants an action when the caller holds every permission the view maps it to.
-
-    A view declares `action_permissions = {"list": ["app.view_model"], "create": [...], "me": PUBLIC}`,
-    keyed by ViewSet action, or by lower-case HTTP method for plain APIViews. Actions missing from the
-    map are refused (fail closed).
-    """
-
-    def has_permission(self, request: Request, view) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated):
-            return False
-        if not hasattr(view, request.method.lower()):
-            return True  # no handler for this method: let the view answer 405, not 403
-        mapping = getattr(view, "action_permissions", {})
-        action = getattr(view, "action", None) or request.method.lower()
-        if action not in mapping:
-            return False
-        required = mapping[action]
-        return required is PUBLIC or user.has_perms(required)
 
 
 class AnonymousPost(BasePermission):

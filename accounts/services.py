@@ -11,15 +11,14 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from rest_framework import serializers
 
 from accounts.emails import send_password_reset_email, send_verification_email
-from accounts.models import User
+from accounts.models import RevocationReason, User
 from accounts.roles import Role
-from accounts.session_services import RevocationReason, sessions_revoke_for_user
+from accounts.session_services import sessions_revoke_for_user
 from accounts.tokens import email_verification_user, password_reset_user
 from audit.services import record
-from core.errors import ApplicationError, ConflictError
+from core.errors import ApplicationError, ConflictError, ValidationError
 
 
 class InvalidTokenError(ApplicationError):
@@ -32,15 +31,11 @@ def password_check_policy(password: str, *, user: User, field: str) -> None:
     try:
         validate_password(password, user=user)
     except DjangoValidationError as exc:
-        raise serializers.ValidationError(
-            {field: [serializers.ErrorDetail(message, code="weak_password") for message in exc.messages]}
-        ) from exc
+        raise ValidationError({field: exc.messages}, code="weak_password") from exc
 
 
-def _email_taken() -> serializers.ValidationError:
-    return serializers.ValidationError(
-        {"email": [serializers.ErrorDetail("An account with this e-mail address exists.", code="email_taken")]}
-    )
+def _email_taken() -> ValidationError:
+    return ValidationError({"email": "An account with this e-mail address exists."}, code="email_taken")
 
 
 @transaction.atomic
@@ -96,9 +91,7 @@ def password_change(
     *, user: User, current_password: str, new_password: str, current_session_id: str | None, request: Any = None
 ) -> None:
     if not user.check_password(current_password):
-        raise serializers.ValidationError(
-            {"current_password": [serializers.ErrorDetail("The current password is wrong.", code="wrong_password")]}
-        )
+        raise ValidationError({"current_password": ["The current password is wrong."]}, code="wrong_password")
     password_check_policy(new_password, user=user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import models, transaction
 from django.utils import timezone
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -22,34 +21,22 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.lockout import lockout_register_failure, lockout_reset, lockout_retry_after
 from accounts.mfa_tokens import MfaRequiredError, mfa_token_issue
-from accounts.models import User, UserSession
+from accounts.models import RevocationReason, User, UserSession
 from accounts.revocation import publish_revocation
 from accounts.selectors import totp_enabled
 from accounts.tokens import SESSION_CLAIM, SessionRefreshToken, TokenPair, token_pair_for_session
 from audit.services import record
-from core.errors import PermissionDeniedError, TooManyRequestsError
+from core.errors import AuthenticationError, PermissionDeniedError, TooManyRequestsError
 from core.net import client_ip
 
 
-class RevocationReason(models.TextChoices):
-    LOGOUT = "logout", "Logout"
-    LOGOUT_ALL = "logout_all", "Logout everywhere"
-    REVOKED = "revoked", "Revoked"
-    TOKEN_REUSE = "token_reuse", "Refresh token reused"
-    PASSWORD_CHANGED = "password_changed", "Password changed"
-    PASSWORD_RESET = "password_reset", "Password reset"
-    DEACTIVATED = "deactivated", "Account deactivated"
-    MFA_DISABLED = "mfa_disabled", "Second factor disabled or reset"
-    ACCOUNT_DELETED = "account_deleted", "Account deleted"
-
-
-def _invalid_credentials() -> AuthenticationFailed:
+def _invalid_credentials() -> AuthenticationError:
     # One body for an unknown e-mail, a wrong password and an inactive account: no enumeration.
-    return AuthenticationFailed("Invalid e-mail or password.", code="invalid_credentials")
+    return AuthenticationError("Invalid e-mail or password.", code="invalid_credentials")
 
 
-def _invalid_refresh() -> AuthenticationFailed:
-    return AuthenticationFailed("The refresh token is invalid, expired or revoked.", code="token_not_valid")
+def _invalid_refresh() -> AuthenticationError:
+    return AuthenticationError("The refresh token is invalid, expired or revoked.", code="token_not_valid")
 
 
 def login_refuse_if_locked(*, email: str, request: Any) -> None:
@@ -165,7 +152,7 @@ def session_refresh(*, refresh: str, request: Any) -> TokenPair:
             return _session_rotate(session, token)
         _revoke([session], RevocationReason.TOKEN_REUSE)
         record("auth.token.reuse_detected", actor=session.user, target=session, request=request)
-    raise AuthenticationFailed("This refresh token was already used: the session is revoked.", code="token_reused")
+    raise AuthenticationError("This refresh token was already used: the session is revoked.", code="token_reused")
 
 
 def _session_rotate(session: UserSession, old: SessionRefreshToken) -> TokenPair:

@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
-from rest_framework.views import APIView
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
 from accounts import serializers as s
 from accounts.models import UserSession
-from accounts.permissions import PUBLIC, ActionPermission, AnonymousPost
+from accounts.permissions import AnonymousPost
 from accounts.selectors import session_list_live_for_user, user_list
 from accounts.services import (
     password_change,
@@ -30,9 +29,11 @@ from accounts.services import (
 )
 from accounts.session_services import auth_login, session_logout, session_logout_all, session_refresh, session_revoke
 from accounts.tokens import SESSION_CLAIM, TokenPair
+from core.permissions import PUBLIC, ActionPermission
 from core.problems import PROBLEM_CONTENT_TYPE
 from core.schema import problem
 from core.throttles import AuthThrottle
+from core.views import ApiViewSet, validated
 
 UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 ACCEPTED = "If the address belongs to an account, an e-mail is on its way."
@@ -43,12 +44,6 @@ CACHE_DOWN = problem(
     "The shared cache is unreachable (`cache_unavailable`): nothing was changed; retry after Retry-After."
 )
 NO_STORE = {"Cache-Control": "no-store"}  # RFC 6749 §5.1: token responses must not be cached
-
-
-def _validated(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def current_session_id(request: Request) -> str | None:
@@ -66,54 +61,62 @@ def _accepted() -> Response:
     return Response({"detail": ACCEPTED}, status=status.HTTP_202_ACCEPTED)
 
 
-class AuthEndpoint(APIView):
-    """Every /auth/ endpoint: the `auth` throttle scope, keyed by the trusted client ip (or the user)."""
+PUBLIC_ACTIONS = frozenset(
+    (
+        "register",
+        "verify_email",
+        "verify_email_resend",
+        "token",
+        "token_refresh",
+        "password_reset",
+        "password_reset_confirm",
+    )
+)
+
+
+class AuthViewSet(ApiViewSet):
+    """Every /auth/ endpoint but sessions: the `auth` throttle scope, keyed by the trusted client ip (or the
+    user). The public actions need no credentials, but a presented Bearer token is still checked."""
 
     throttle_classes = [AuthThrottle]
     throttle_scope = "auth"
 
+    def get_permissions(self) -> list:
+        return [AnonymousPost()] if self.action in PUBLIC_ACTIONS else [IsAuthenticated()]
 
-class PublicAuthEndpoint(AuthEndpoint):
-    permission_classes = [AnonymousPost]
-
-
-class RegisterView(PublicAuthEndpoint):
     @extend_schema(
         tags=["auth"],
         auth=PUBLIC_AUTH,
         request=s.AccountRegisterInputSerializer,
         responses={201: s.AccountUserOutputSerializer, 400: problem("Invalid body, weak password or e-mail taken.")},
     )
-    def post(self, request: Request) -> Response:
-        user = user_register(**_validated(s.AccountRegisterInputSerializer, request), request=request)
+    @action(detail=False, methods=["post"])
+    def register(self, request: Request) -> Response:
+        user = user_register(**validated(s.AccountRegisterInputSerializer, request), request=request)
         return Response(s.AccountUserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
-
-class VerifyEmailView(PublicAuthEndpoint):
     @extend_schema(
         tags=["auth"],
         auth=PUBLIC_AUTH,
         request=s.AccountVerifyEmailInputSerializer,
         responses={200: s.AccountUserOutputSerializer, 400: problem("Bad, used or expired token (`invalid_token`).")},
     )
-    def post(self, request: Request) -> Response:
-        user = user_verify_email(**_validated(s.AccountVerifyEmailInputSerializer, request), request=request)
+    @action(detail=False, methods=["post"], url_path="verify-email")
+    def verify_email(self, request: Request) -> Response:
+        user = user_verify_email(**validated(s.AccountVerifyEmailInputSerializer, request), request=request)
         return Response(s.AccountUserOutputSerializer(user).data)
 
-
-class ResendVerificationView(PublicAuthEndpoint):
     @extend_schema(
         tags=["auth"],
         auth=PUBLIC_AUTH,
         request=s.AccountEmailInputSerializer,
         responses={202: s.AccountAcceptedOutputSerializer},
     )
-    def post(self, request: Request) -> Response:
-        user_resend_verification(**_validated(s.AccountEmailInputSerializer, request))
+    @action(detail=False, methods=["post"], url_path="verify-email/resend")
+    def verify_email_resend(self, request: Request) -> Response:
+        user_resend_verification(**validated(s.AccountEmailInputSerializer, request))
         return _accepted()
 
-
-class TokenObtainView(PublicAuthEndpoint):
     @extend_schema(
         tags=["auth"],
         auth=PUBLIC_AUTH,
@@ -134,11 +137,10 @@ class TokenObtainView(PublicAuthEndpoint):
             503: CACHE_DOWN,
         },
     )
-    def post(self, request: Request) -> Response:
-        return _token_response(auth_login(**_validated(s.AccountTokenInputSerializer, request), request=request))
+    @action(detail=False, methods=["post"])
+    def token(self, request: Request) -> Response:
+        return _token_response(auth_login(**validated(s.AccountTokenInputSerializer, request), request=request))
 
-
-class TokenRefreshView(PublicAuthEndpoint):
     @extend_schema(
         tags=["auth"],
         auth=PUBLIC_AUTH,
@@ -152,65 +154,61 @@ class TokenRefreshView(PublicAuthEndpoint):
             503: CACHE_DOWN,
         },
     )
-    def post(self, request: Request) -> Response:
-        return _token_response(session_refresh(**_validated(s.AccountRefreshInputSerializer, request), request=request))
+    @action(detail=False, methods=["post"], url_path="token/refresh")
+    def token_refresh(self, request: Request) -> Response:
+        return _token_response(session_refresh(**validated(s.AccountRefreshInputSerializer, request), request=request))
 
-
-class LogoutView(AuthEndpoint):
     @extend_schema(
         tags=["auth"],
         request=s.AccountRefreshInputSerializer,
         responses={204: None, 401: problem("Bad credentials, or a refresh that is not the caller's."), 503: CACHE_DOWN},
     )
-    def post(self, request: Request) -> Response:
-        session_logout(user=request.user, **_validated(s.AccountRefreshInputSerializer, request), request=request)
+    @action(detail=False, methods=["post"])
+    def logout(self, request: Request) -> Response:
+        session_logout(user=request.user, **validated(s.AccountRefreshInputSerializer, request), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class LogoutAllView(AuthEndpoint):
     @extend_schema(tags=["auth"], request=None, responses={204: None, 503: CACHE_DOWN})
-    def post(self, request: Request) -> Response:
+    @action(detail=False, methods=["post"], url_path="logout-all")
+    def logout_all(self, request: Request) -> Response:
         session_logout_all(user=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class PasswordChangeView(AuthEndpoint):
     @extend_schema(
         tags=["auth"],
         request=s.AccountPasswordChangeInputSerializer,
         responses={204: None, 400: problem("Wrong current password or weak new password."), 503: CACHE_DOWN},
     )
-    def post(self, request: Request) -> Response:
-        data = _validated(s.AccountPasswordChangeInputSerializer, request)
+    @action(detail=False, methods=["post"], url_path="password/change")
+    def password_change(self, request: Request) -> Response:
+        data = validated(s.AccountPasswordChangeInputSerializer, request)
         password_change(user=request.user, current_session_id=current_session_id(request), request=request, **data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class PasswordResetView(PublicAuthEndpoint):
     @extend_schema(
         tags=["auth"],
         auth=PUBLIC_AUTH,
         request=s.AccountEmailInputSerializer,
         responses={202: s.AccountAcceptedOutputSerializer},
     )
-    def post(self, request: Request) -> Response:
-        password_reset_request(**_validated(s.AccountEmailInputSerializer, request), request=request)
+    @action(detail=False, methods=["post"], url_path="password/reset")
+    def password_reset(self, request: Request) -> Response:
+        password_reset_request(**validated(s.AccountEmailInputSerializer, request), request=request)
         return _accepted()
 
-
-class PasswordResetConfirmView(PublicAuthEndpoint):
     @extend_schema(
         tags=["auth"],
         auth=PUBLIC_AUTH,
         request=s.AccountPasswordResetConfirmInputSerializer,
         responses={204: None, 400: problem("Bad, used or expired token, or a weak password."), 503: CACHE_DOWN},
     )
-    def post(self, request: Request) -> Response:
-        password_reset_confirm(**_validated(s.AccountPasswordResetConfirmInputSerializer, request), request=request)
+    @action(detail=False, methods=["post"], url_path="password/reset/confirm")
+    def password_reset_confirm(self, request: Request) -> Response:
+        password_reset_confirm(**validated(s.AccountPasswordResetConfirmInputSerializer, request), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class AccountSessionViewSet(viewsets.GenericViewSet):
+class AccountSessionViewSet(ApiViewSet):
     """The caller's live sessions; deleting one revokes it (its tokens stop working at once)."""
 
     serializer_class = s.AccountSessionOutputSerializer
@@ -237,7 +235,7 @@ class AccountSessionViewSet(viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class AccountUserViewSet(viewsets.GenericViewSet):
+class AccountUserViewSet(ApiViewSet):
     """Accounts: the caller's own (`me`), and every account for administrators."""
 
     serializer_class = s.AccountUserOutputSerializer
@@ -273,7 +271,7 @@ class AccountUserViewSet(viewsets.GenericViewSet):
         },
     )
     def partial_update(self, request: Request, pk: str) -> Response:
-        data = _validated(s.AccountUserAdminUpdateInputSerializer, request)
+        data = validated(s.AccountUserAdminUpdateInputSerializer, request)
         user = user_update(user=self.get_object(), actor=request.user, request=request, **data)
         return Response(self.get_serializer(user).data)
 
@@ -288,6 +286,6 @@ class AccountUserViewSet(viewsets.GenericViewSet):
     def me(self, request: Request) -> Response:
         user = request.user
         if request.method == "PATCH":
-            data = _validated(s.AccountProfileUpdateInputSerializer, request)
+            data = validated(s.AccountProfileUpdateInputSerializer, request)
             user = user_update_profile(user=user, request=request, **data)
         return Response(self.get_serializer(user).data)

@@ -1,7 +1,7 @@
 """`AuditedQuerySet`: bulk writes of an audited model go through the trail instead of around it.
 
-Set it on every model listed in audit.registry.TRACKED (`objects = AuditedQuerySet.as_manager()`, or
-`AuditedManager`). Choice made: bulk writes are *recorded*, not forbidden, so cleanup jobs keep working:
+Set it on every model listed in audit.registry.TRACKED (`objects = AuditedQuerySet.as_manager()`).
+Choice made: bulk writes are *recorded*, not forbidden, so cleanup jobs keep working:
 - `update(**values)` records one `model.<app>.<model>.bulk_updated` event holding the ids of the rows it
   changed and the new values (masked/excluded as the registry says; expressions such as F() as text),
   unless it only touches fields the registry excludes as bookkeeping (an entry's re-encrypted ciphertext);
@@ -65,6 +65,3 @@ class AuditedQuerySet(models.QuerySet):
         return created
 
     bulk_create.alters_data = True  # type: ignore[attr-defined]
-
-
-AuditedManager = models.Manager.from_queryset(AuditedQuerySet)

@@ -3,34 +3,27 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.permissions import PUBLIC, ActionPermission
 from audit.filters import AuditEventFilter
 from audit.pagination import AuditEventCursorPagination
 from audit.selectors import event_list
 from audit.serializers import AuditEventOutputSerializer
+from core.permissions import ActionPermission
+from core.views import ApiViewSet
 
 _VIEW = ["audit.view_auditevent"]
 
 
-class AuditEventViewSet(viewsets.GenericViewSet):
+class AuditEventViewSet(ApiViewSet):
     """The tamper-evident audit trail, newest first."""
 
     serializer_class = AuditEventOutputSerializer
     pagination_class = AuditEventCursorPagination
     filterset_class = AuditEventFilter
     permission_classes = [ActionPermission]
-    # Write methods are mapped to PUBLIC so an authenticated caller learns 405 (not 403): the resource
-    # has no write method for anyone.
-    action_permissions = {
-        "list": _VIEW,
-        "retrieve": _VIEW,
-        "metadata": _VIEW,
-        **{method: PUBLIC for method in ("post", "put", "patch", "delete")},
-    }
+    action_permissions = {"list": _VIEW, "retrieve": _VIEW, "metadata": _VIEW}
     lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):

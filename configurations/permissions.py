@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rest_framework.request import Request
 
-from accounts.permissions import ActionPermission
 from configurations.authentication import ApiKeyPrincipal
 from core.errors import NotFoundError
+from core.permissions import ActionPermission
 
 
 class ConfigurationPermission(ActionPermission):

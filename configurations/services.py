@@ -16,7 +16,6 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from audit.context import suppress_bulk_event
 from audit.services import record
@@ -25,7 +24,7 @@ from configurations.crypto import encrypt_value, rotate_token, stored_value
 from configurations.models import ApiKey, Entry, EntryVersion, Environment, Namespace
 from configurations.resolved import invalidate_on_commit
 from configurations.values import MASK, validate_schema, validate_value
-from core.errors import ConflictError, NotFoundError, PreconditionFailedError
+from core.errors import ConflictError, NotFoundError, PreconditionFailedError, ValidationError
 
 # The actor of operator commands (import, key rotation): not a user, recorded as "system".
 SYSTEM_ACTOR = SimpleNamespace(pk="manage.py", audit_actor_type="system")

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from rest_framework.exceptions import ValidationError
 
 from configurations import selectors, services
 from configurations.crypto import stored_value
 from configurations.models import Entry, Environment, Namespace
 from configurations.serializers import EntryCreateInputSerializer, NamespaceCreateInputSerializer
+from core.errors import ValidationError
 
 ENTRY_FIELDS = ("value_type", "value", "schema", "description", "secret")
 

@@ -8,9 +8,9 @@ from typing import Any
 from jsonschema import exceptions as schema_exceptions
 from jsonschema import validators
 from referencing.exceptions import Unresolvable
-from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from configurations.models import ValueType
+from core.errors import ValidationError
 
 MASK = "********"
 
@@ -49,7 +49,7 @@ def _unstorable(value: Any, path: str = "value") -> tuple[str, str] | None:
 
 
 def _invalid(field: str, message: str, code: str) -> ValidationError:
-    return ValidationError({field: [ErrorDetail(message, code=code)]})
+    return ValidationError({field: message}, code=code)
 
 
 def validate_schema(schema: Any) -> None:
@@ -89,9 +89,9 @@ def validate_value(value: Any, *, value_type: str, schema: Any) -> None:
         raise _invalid("schema", f"The schema cannot be applied: {type(exc).__name__}.", "invalid_schema") from None
     if not errors:
         return
-    detail: dict[str, list[ErrorDetail]] = {}
+    detail: dict[str, list[str]] = {}
     for error in errors:
         path = ".".join(str(part) for part in error.absolute_path)
         field = f"value.{path}" if path else "value"
-        detail.setdefault(field, []).append(ErrorDetail(error.message, code="schema_mismatch"))
-    raise ValidationError(detail)
+        detail.setdefault(field, []).append(error.message)
+    raise ValidationError(detail, code="schema_mismatch")

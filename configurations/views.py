@@ -10,7 +10,7 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -38,6 +38,7 @@ from configurations.serializers import (
 )
 from core.errors import PreconditionRequiredError
 from core.schema import problem
+from core.views import ApiViewSet, validated
 
 ETAG_HEADER = OpenApiParameter(
     "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=True, description="Strong entity tag."
@@ -52,7 +53,7 @@ STALE = problem("If-Match does not match the current version (precondition_faile
 MISSING_IF_MATCH = problem("If-Match is missing (precondition_required).")
 
 
-class ConfigurationViewSet(viewsets.GenericViewSet):
+class ConfigurationViewSet(ApiViewSet):
     """Base of the app's views: permissions by action. An API key authenticates everywhere here, so that it
     gets a 403 (not a 401) outside `api_key_actions`; ConfigurationPermission confines it to those."""
 
@@ -128,7 +129,7 @@ class NamespaceViewSet(ConfigurationViewSet):
 
     @_NAMESPACE_SCHEMA["create"]
     def create(self, request: Request) -> Response:
-        data = _valid(NamespaceCreateInputSerializer, request)
+        data = validated(NamespaceCreateInputSerializer, request)
         namespace = services.namespace_create(**data, actor=request.user, request=request)
         return Response(NamespaceOutputSerializer(namespace).data, status=status.HTTP_201_CREATED)
 
@@ -139,7 +140,7 @@ class NamespaceViewSet(ConfigurationViewSet):
     @_NAMESPACE_SCHEMA["partial_update"]
     def partial_update(self, request: Request, ns: str) -> Response:
         namespace = selectors.namespace_get(slug=ns)
-        data = _valid(NamespaceUpdateInputSerializer, request)
+        data = validated(NamespaceUpdateInputSerializer, request)
         description = data.get("description", namespace.description)
         namespace = services.namespace_update(
             namespace=namespace, description=description, actor=request.user, request=request
@@ -178,7 +179,7 @@ class EnvironmentViewSet(ConfigurationViewSet):
     @_ENVIRONMENT_SCHEMA["create"]
     def create(self, request: Request, ns: str) -> Response:
         namespace = selectors.namespace_get(slug=ns)
-        data = _valid(EnvironmentCreateInputSerializer, request)
+        data = validated(EnvironmentCreateInputSerializer, request)
         environment = services.environment_create(namespace=namespace, **data, actor=request.user, request=request)
         return Response(EnvironmentOutputSerializer(environment).data, status=status.HTTP_201_CREATED)
 
@@ -189,7 +190,7 @@ class EnvironmentViewSet(ConfigurationViewSet):
     @_ENVIRONMENT_SCHEMA["partial_update"]
     def partial_update(self, request: Request, ns: str, env: str) -> Response:
         environment = self.environment()
-        data = _valid(EnvironmentUpdateInputSerializer, request)
+        data = validated(EnvironmentUpdateInputSerializer, request)
         description = data.get("description", environment.description)
         environment = services.environment_update(
             environment=environment, description=description, actor=request.user, request=request
@@ -200,12 +201,6 @@ class EnvironmentViewSet(ConfigurationViewSet):
     def destroy(self, request: Request, ns: str, env: str) -> Response:
         services.environment_delete(environment=self.environment(), actor=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _if_match(request: Request, *, required: bool = True) -> list[str] | None:
@@ -256,7 +251,7 @@ class EntryViewSet(ConfigurationViewSet):
     )
     def create(self, request: Request, ns: str, env: str) -> Response:
         environment = self.environment()
-        data = _valid(EntryCreateInputSerializer, request)
+        data = validated(EntryCreateInputSerializer, request)
         entry = services.entry_create(environment=environment, **data, actor=request.user, request=request)
         return self._entry_response(entry, status.HTTP_201_CREATED)
 
@@ -285,7 +280,7 @@ class EntryViewSet(ConfigurationViewSet):
     def _write(self, request: Request, key: str, serializer_class: type) -> Response:
         entry = selectors.entry_get(environment=self.environment(), key=key)
         if_match = _if_match(request)
-        fields = _valid(serializer_class, request)
+        fields = validated(serializer_class, request)
         entry = services.entry_update(
             entry=entry, if_match=if_match, fields=fields, actor=request.user, request=request
         )
@@ -328,7 +323,7 @@ class EntryViewSet(ConfigurationViewSet):
     def rollback(self, request: Request, ns: str, env: str, key: str) -> Response:
         entry = selectors.entry_get(environment=self.environment(), key=key)
         if_match = _if_match(request, required=False)
-        data = _valid(EntryRollbackInputSerializer, request)
+        data = validated(EntryRollbackInputSerializer, request)
         entry = services.entry_rollback(
             entry=entry, version=data["version"], if_match=if_match, actor=request.user, request=request
         )
@@ -401,7 +396,7 @@ class ApiKeyViewSet(ConfigurationViewSet):
     )
     def create(self, request: Request, ns: str, env: str) -> Response:
         environment = self.environment()
-        data = _valid(ApiKeyCreateInputSerializer, request)
+        data = validated(ApiKeyCreateInputSerializer, request)
         api_key, raw_key = services.api_key_create(
             environment=environment,
             name=data["name"],

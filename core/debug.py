@@ -1,6 +1,6 @@
 """The exception reporter Django uses for its DEBUG error pages (settings.DEFAULT_EXCEPTION_REPORTER).
 
-Kept apart from core.exceptions: Django imports it while configuring logging, before apps are ready.
+Kept apart from core.exception_handler: Django imports it while configuring logging, before apps are ready.
 """
 
 from django.utils.html import escape

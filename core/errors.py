@@ -1,9 +1,13 @@
-"""The application's error hierarchy: domain code raises these, core.exceptions renders them.
+"""The application's error hierarchy: domain code (services, selectors) raises only these, never DRF's
+exceptions; core.exception_handler renders them as problem+json.
 
 Each error carries its HTTP status and a stable machine-readable `code` for clients.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 
 class ApplicationError(Exception):
@@ -11,12 +15,44 @@ class ApplicationError(Exception):
     code = "bad_request"
     title = "Bad request"
 
-    def __init__(self, detail: str | None = None, *, code: str | None = None, headers: dict | None = None):
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        headers: dict | None = None,
+        extensions: dict[str, Any] | None = None,
+    ):
         self.detail = detail or self.title
         if code:
             self.code = code
         self.headers = headers or {}
+        self.extensions = extensions or {}  # RFC 9457 extension members of this problem type
         super().__init__(self.detail)
+
+
+class ValidationError(ApplicationError):
+    """Invalid input found by domain code, rendered like a serializer's errors (API.md: `errors` list).
+
+    `errors` maps a field (dotted for nested parts: `value.servers.0`) to a message or a list of them, or to
+    a nested mapping; a message is a str (its code is `code`) or anything with its own `.code` attribute
+    (a serializer's ErrorDetail).
+    """
+
+    status_code = 400
+    code = "validation_error"
+    title = "Bad Request"
+
+    def __init__(self, errors: Mapping[str, Any], *, code: str = "invalid"):
+        self.errors = errors
+        self.field_code = code
+        super().__init__("The request has invalid fields.")
+
+
+class AuthenticationError(ApplicationError):
+    status_code = 401
+    code = "authentication_failed"
+    title = "Unauthorized"
 
 
 class NotFoundError(ApplicationError):
@@ -75,7 +111,7 @@ class PreconditionRequiredError(ApplicationError):
 
 class TooManyRequestsError(ApplicationError):
     status_code = 429
-    code = "too_many_requests"
+    code = "throttled"  # the one 429 code, the same as DRF's throttles answer
     title = "Too many requests"
 
     def __init__(self, detail: str | None = None, *, retry_after: int, code: str | None = None):

@@ -100,7 +100,7 @@ class ContentSecurityPolicyMiddleware:
 class ProblemDetailsMiddleware:
     """Under /api/, every error response is problem+json, whoever produced it.
 
-    DRF views already answer with problem details (core.exceptions). This catches the rest: Django's
+    DRF views already answer with problem details (core.exception_handler). This catches the rest: Django's
     404 for an unknown route, 405 from plain views, oversized bodies, a refused Host header raised by an
     inner middleware, and unexpected exceptions, which are logged with the request id and answered with a
     500 that shows nothing internal (also when DEBUG). It sits near the top of MIDDLEWARE so that it also

@@ -21,7 +21,3 @@ class RejectUnknownFieldsMixin:
 
 class StrictSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     pass
-
-
-class StrictModelSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
-    pass

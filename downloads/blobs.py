@@ -14,7 +14,7 @@ import os
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import IO, Any
 
 import filetype
@@ -153,10 +153,6 @@ class BlobWriter:
         self.hasher.update(data)
         with storage_space():
             self._handle.write(data)
-
-    def write_all(self, blocks: Iterable[bytes]) -> None:
-        for block in blocks:
-            self.write(block)
 
     def close(self) -> None:
         with storage_space():

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from core.errors import ApplicationError, PayloadTooLargeError, PreconditionFailedError
 from core.schema import problem
+from core.views import validated
 from downloads import selectors, services
 from downloads.links import link_resolve
 from downloads.models import Download, File
@@ -105,9 +106,7 @@ class FileListCreateView(generics.ListAPIView):
             raise UnsupportedMediaType(request.content_type or "")
         handler = request.upload_handlers[0]
         try:
-            serializer = FileUploadInputSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            upload = serializer.validated_data["file"]
+            upload = validated(FileUploadInputSerializer, request)["file"]
             file = services.file_create_from_blob(
                 owner=request.user, name=upload.name, writer=upload.writer, request=request
             )
@@ -184,9 +183,7 @@ class FileLinkCreateView(APIView):
     )
     def post(self, request: Request, file_id) -> Response:
         file = selectors.file_get_for(user=request.user, file_id=file_id)
-        serializer = FileLinkInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        expires_in = serializer.validated_data["expires_in"]
+        expires_in = validated(FileLinkInputSerializer, request)["expires_in"]
         link, token = services.link_create(file=file, expires_in=expires_in, request=request)
         url = request.build_absolute_uri(reverse("v1:downloads-link-content", args=[token]))
         return Response(
@@ -230,9 +227,8 @@ class DownloadListCreateView(generics.ListAPIView):
         responses={201: DownloadOutputSerializer, 404: problem("No such file (or not the caller's).")},
     )
     def post(self, request: Request) -> Response:
-        serializer = DownloadCreateInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        file = selectors.file_get_for(user=request.user, file_id=serializer.validated_data["file"])
+        file_id = validated(DownloadCreateInputSerializer, request)["file"]
+        file = selectors.file_get_for(user=request.user, file_id=file_id)
         download = services.download_create(owner=request.user, file=file)
         return Response(DownloadOutputSerializer(download, context={"request": request}).data, status=201)
 
@@ -250,9 +246,8 @@ class DownloadDetailView(APIView):
     )
     def patch(self, request: Request, download_id) -> Response:
         download = selectors.download_get_for(user=request.user, download_id=download_id)
-        serializer = DownloadProgressInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        download = services.download_update_progress(download=download, **serializer.validated_data)
+        data = validated(DownloadProgressInputSerializer, request)
+        download = services.download_update_progress(download=download, **data)
         return Response(DownloadOutputSerializer(download, context={"request": request}).data)
 
     @extend_schema(summary="Forget a download", responses={204: None})
@@ -269,9 +264,7 @@ class DownloadCompleteView(APIView):
     )
     def post(self, request: Request, download_id) -> Response:
         download = selectors.download_get_for(user=request.user, download_id=download_id)
-        serializer = DownloadCompleteInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        sha256 = serializer.validated_data["sha256"]
+        sha256 = validated(DownloadCompleteInputSerializer, request)["sha256"]
         download = services.download_complete(download=download, sha256=sha256, request=request)
         return Response(DownloadOutputSerializer(download, context={"request": request}).data)
 

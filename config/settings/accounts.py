@@ -23,13 +23,7 @@ JWT_REFRESH_TTL = env_int("JWT_REFRESH_TTL", 604800)
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=JWT_ACCESS_TTL),
     "REFRESH_TOKEN_LIFETIME": timedelta(seconds=JWT_REFRESH_TTL),
-    "ROTATE_REFRESH_TOKENS": True,
-    "BLACKLIST_AFTER_ROTATION": True,
-    "UPDATE_LAST_LOGIN": False,
     "ALGORITHM": "HS256",
-    "AUTH_HEADER_TYPES": ("Bearer",),
-    "USER_ID_FIELD": "id",
-    "USER_ID_CLAIM": "user_id",
     # Access tokens carry the session id ("sid"); accounts.authentication checks it is not revoked.
     "AUTH_TOKEN_CLASSES": ("accounts.tokens.SessionAccessToken",),
 }

@@ -19,7 +19,7 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER_RATE", default="1000/min"),
         "auth": env.str("THROTTLE_AUTH_RATE", default="20/min"),
     },
-    "EXCEPTION_HANDLER": "core.exceptions.problem_exception_handler",
+    "EXCEPTION_HANDLER": "core.exception_handler.problem_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -1,11 +1,10 @@
 """Unit tests of value validation and of the services' guards."""
 
 import pytest
-from rest_framework.exceptions import ValidationError
 
 from configurations import services
 from configurations.values import validate_schema, validate_value
-from core.errors import NotFoundError, PreconditionFailedError
+from core.errors import NotFoundError, PreconditionFailedError, ValidationError
 
 
 @pytest.mark.parametrize(
@@ -20,7 +19,8 @@ def test_validate_value__none__is_a_type_mismatch():
     with pytest.raises(ValidationError) as caught:
         validate_value(None, value_type="json", schema=None)
 
-    assert caught.value.detail["value"][0].code == "type_mismatch"
+    assert list(caught.value.errors) == ["value"]
+    assert caught.value.field_code == "type_mismatch"
 
 
 def test_validate_value__boolean_schema_false__rejects_everything():
@@ -36,7 +36,7 @@ def test_validate_value__several_failures__each_reported_at_its_path():
     with pytest.raises(ValidationError) as caught:
         validate_value({"port": "80"}, value_type="json", schema=schema)
 
-    assert set(caught.value.detail) == {"value", "value.port"}
+    assert set(caught.value.errors) == {"value", "value.port"}
 
 
 @pytest.mark.parametrize("schema", [[1, 2], "string", {"type": 5}])
@@ -82,7 +82,7 @@ def test_validate_value__schema_that_cannot_be_applied__400_on_schema(schema):
     with pytest.raises(ValidationError) as caught:
         validate_value(1, value_type="json", schema=schema)
 
-    assert list(caught.value.detail) == ["schema"]
+    assert list(caught.value.errors) == ["schema"]
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,7 @@ def test_validate_value__unstorable__400_pointing_at_it(value, field):
     with pytest.raises(ValidationError) as caught:
         validate_value(value, value_type="json", schema=None)
 
-    assert list(caught.value.detail) == [field]
+    assert list(caught.value.errors) == [field]
 
 
 def test_entry_create__huge_number_and_nul__400_not_500(editor_client, environment):

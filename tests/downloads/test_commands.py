@@ -117,18 +117,3 @@ def test_files_verify__repaired_file__mark_cleared(user):
 
     file.refresh_from_db()
     assert file.corrupted_at is None
-
-
-def test_files_cleanup__expired_resumable_upload__is_removed_with_its_bytes(user):
-    from tests.uploads.factories import make_upload
-    from uploads.models import Upload
-    from uploads.partials import partial_path
-
-    expired = make_upload(owner=user, length=10, received=b"abc")
-    live = make_upload(owner=user, length=10)
-    Upload.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    out = io.StringIO()
-    call_command("files_cleanup", stdout=out)
-    assert "deleted 1 expired resumable uploads" in out.getvalue()
-    assert list(Upload.objects.values_list("pk", flat=True)) == [live.pk]
-    assert not partial_path(expired.pk).exists()

@@ -3,10 +3,9 @@ from pathlib import Path
 
 import yaml
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.exceptions import ValidationError
 
 from configurations.transfer import configuration_import
-from core.errors import ApplicationError
+from core.errors import ApplicationError, ValidationError
 
 
 class Command(BaseCommand):
@@ -27,7 +26,7 @@ class Command(BaseCommand):
         try:
             counts = configuration_import(document=document, dry_run=dry_run)
         except ValidationError as exc:
-            raise CommandError(f"Nothing imported: {exc.detail}") from None
+            raise CommandError(f"Nothing imported: {exc.errors}") from None
         except ApplicationError as exc:
             raise CommandError(f"Nothing imported: {exc.detail}") from None
         summary = ", ".join(f"{name}: {count}" for name, count in counts.items())

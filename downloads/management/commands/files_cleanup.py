@@ -1,13 +1,12 @@
 from django.core.management.base import BaseCommand
 
 from downloads.maintenance import files_cleanup
-from uploads.maintenance import upload_cleanup_expired
 
 
 class Command(BaseCommand):
     help = (
-        "Delete expired links, stale and abandoned downloads, orphaned blobs, temp files of dead uploads "
-        "and expired resumable (tus) uploads."
+        "Delete expired links, stale and abandoned downloads, orphaned blobs and temp files of dead uploads "
+        "(expired resumable uploads: uploads_cleanup)."
     )
 
     def add_arguments(self, parser):
@@ -16,8 +15,6 @@ class Command(BaseCommand):
     def handle(self, *args, dry_run: bool = False, **options):
         report = files_cleanup(dry_run=dry_run)
         verb = "would delete" if dry_run else "deleted"
-        if not dry_run:
-            self.stdout.write(f"deleted {upload_cleanup_expired()} expired resumable uploads")
         for name in report.orphaned_blobs:
             self.stdout.write(f"{verb} orphaned blob {name}")
         for path in report.temp_files:
