@@ -26,6 +26,7 @@ from downloads.blobs import files_storage
 
 MIN_PART = 5 * 1024 * 1024  # S3's minimum size of every part but the last
 MAX_PARTS = 10000
+MAX_PART = 5 * 1024**3  # S3's largest part (and largest UploadPartCopy source)
 # Upload objects (and their tails) live apart from `blobs/`, which files_cleanup sweeps for orphans; the
 # assembled object of a finished upload stays where it is and becomes the file's blob.
 PREFIX = "uploads"
@@ -194,6 +195,30 @@ class S3Store:
         except ClientError:
             return False
         return head["ContentLength"] == upload.offset
+
+    def concatenate(self, partials: list[Any], *, final_id: uuid.UUID) -> str | None:
+        """The blob name of a new object assembled in the bucket from the partials' objects (UploadPartCopy), or
+        None when S3 cannot: a partial but the last below the part minimum, or one above the part maximum."""
+        sizes = [partial.length for partial in partials]
+        if any(size < MIN_PART for size in sizes[:-1]) or any(size > MAX_PART for size in sizes) or not sizes[-1]:
+            return None
+        client, bucket = _client_and_bucket()
+        blob = f"{PREFIX}/{final_id}"
+        key = _key(blob)
+        mpu = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+        try:
+            parts = []
+            for number, partial in enumerate(partials, start=1):
+                source = {"Bucket": bucket, "Key": partial.store_state["key"]}
+                copied = client.upload_part_copy(
+                    Bucket=bucket, Key=key, UploadId=mpu, PartNumber=number, CopySource=source
+                )
+                parts.append({"PartNumber": number, "ETag": copied["CopyPartResult"]["ETag"]})
+            client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=mpu, MultipartUpload={"Parts": parts})
+        except BaseException:
+            client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=mpu)
+            raise
+        return blob
 
     def open_bytes(self, upload: Any) -> IO[bytes]:
         client, bucket = _client_and_bucket()

@@ -29,7 +29,7 @@ from core.errors import (
     PermissionDeniedError,
 )
 from downloads import services as file_services
-from downloads.blobs import BlobWriter, valid_content_type
+from downloads.blobs import BlobWriter, ContentHasher, delete_blob, valid_content_type
 from uploads import locks
 from uploads.hashing import ResumableHasher
 from uploads.models import Concat, Upload
@@ -309,10 +309,12 @@ def upload_concatenate(
         for partial in sorted(partials, key=lambda item: item.pk):  # one order: no deadlock between finals
             held.enter_context(locks.exclusive(partial.pk))
         partials = _partials_for_final(owner=owner, partial_ids=partial_ids)  # still there, under the locks
-        writer = _concatenated_blob(partials)
+        final_id = uuid.uuid4()
+        blob_name, hasher = _concatenated_blob(partials, final_id=final_id)
         try:
             with transaction.atomic():
                 upload = _new_upload(
+                    id=final_id,
                     owner=owner,
                     length=length,
                     metadata=metadata,
@@ -332,8 +334,8 @@ def upload_concatenate(
                 file = file_services.file_create_from_stored_blob(
                     owner=owner,
                     name=upload.filename or f"upload-{upload.pk}",
-                    blob_name=writer.name,
-                    hasher=writer.hasher,
+                    blob_name=blob_name,
+                    hasher=hasher,
                     content_type=upload.content_type or None,
                     request=request,
                 )
@@ -342,7 +344,7 @@ def upload_concatenate(
                 for partial in partials:
                     transaction.on_commit(lambda partial=partial: _store(partial).remove(partial))
         except BaseException:
-            writer.abort()
+            delete_blob(blob_name)
             raise
     return upload
 
@@ -367,23 +369,39 @@ def _partials_for_final(*, owner: User, partial_ids: list[uuid.UUID]) -> list[Up
     return [found[upload_id] for upload_id in partial_ids]
 
 
-def _concatenated_blob(partials: list[Upload]) -> BlobWriter:
-    """One new blob of the partials' bytes, hashed as it is written (the sha256 of the whole needs every
-    byte once: a hash of concatenated parts cannot be combined from the parts' hashes)."""
+def _concatenated_blob(partials: list[Upload], *, final_id: uuid.UUID) -> tuple[str, ContentHasher]:
+    """A new blob of the partials' bytes and their hash. On S3 the bucket assembles it (UploadPartCopy) where
+    part sizes allow; otherwise the bytes are copied through here. Either way every byte is read once for
+    the sha256 of the whole, which cannot be combined from the partials' hashes."""
+    if all(isinstance(_store(partial), S3Store) for partial in partials):
+        blob = S3Store().concatenate(partials, final_id=final_id)
+        if blob is not None:
+            try:
+                hasher = ContentHasher()
+                for partial in partials:
+                    _copy_bytes(partial, hasher.update)
+            except BaseException:
+                delete_blob(blob)
+                raise
+            return blob, hasher
     writer = BlobWriter()
     try:
         for partial in partials:
-            source = _store(partial).open_bytes(partial)
-            try:
-                for block in iter(lambda source=source: source.read(_COPY_BLOCK), b""):
-                    writer.write(block)
-            finally:
-                source.close()
+            _copy_bytes(partial, writer.write)
         writer.close()
     except BaseException:
         writer.abort()
         raise
-    return writer
+    return writer.name, writer.hasher
+
+
+def _copy_bytes(partial: Upload, write: Callable[[bytes], None]) -> None:
+    source = _store(partial).open_bytes(partial)
+    try:
+        for block in iter(lambda: source.read(_COPY_BLOCK), b""):
+            write(block)
+    finally:
+        source.close()
 
 
 def upload_terminate(*, upload: Upload, request: Any = None) -> None:

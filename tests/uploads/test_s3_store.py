@@ -200,3 +200,18 @@ def test_s3_concat__partials_in_the_bucket__final_file(s3_bucket, user, django_c
     assert s3_bucket.get_object(Bucket=BUCKET, Key=file.storage_name)["Body"].read() == b"".join(pieces)
     assert _keys(s3_bucket) == [file.storage_name]
     assert _pending(s3_bucket) == []
+
+
+def test_s3_concat__small_partial_first__joined_through_the_instance(
+    s3_bucket, user, django_capture_on_commit_callbacks
+):
+    pieces = [b"head", os.urandom(6 * MIB)]  # S3 copies no part below 5 MiB but the last
+    partials = [make_upload(owner=user, length=len(piece), received=piece, concat=Concat.PARTIAL) for piece in pieces]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        final = upload_concatenate(owner=user, partial_ids=[partial.pk for partial in partials], metadata={})
+
+    file = File.objects.get(pk=final.file_id)
+    assert file.sha256 == hashlib.sha256(b"".join(pieces)).hexdigest()
+    assert s3_bucket.get_object(Bucket=BUCKET, Key=file.storage_name)["Body"].read() == b"".join(pieces)
+    assert _keys(s3_bucket) == [file.storage_name]
