@@ -1,7 +1,9 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from accounts.mfa import mfa_reset
 from accounts.models import User, UserSession
+from accounts.selectors import mfa_status
 from accounts.services import user_set_active, user_set_role
 from accounts.session_services import session_revoke
 
@@ -16,8 +18,28 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("display_name", "email_verified", "role")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Second factors", {"fields": ("second_factors",)}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
+    readonly_fields = ["second_factors"]
+    actions = ["reset_second_factors"]
+
+    @admin.display(description="Second factors")
+    def second_factors(self, obj: User) -> str:
+        if obj.pk is None:
+            return "-"
+        status = mfa_status(obj)
+        totp = f"TOTP on, {status['recovery_codes_left']} recovery code(s) left" if status["totp"] else "TOTP off"
+        names = ", ".join(obj.passkeys.values_list("name", flat=True))
+        return f"{totp}; {status['passkeys']} passkey(s)" + (f": {names}" if names else "")
+
+    @admin.action(description="Reset the second factors (TOTP, recovery codes, passkeys)", permissions=["change"])
+    def reset_second_factors(self, request, queryset) -> None:
+        users = list(queryset)
+        for user in users:
+            mfa_reset(user=user, actor=request.user, request=request)
+        self.message_user(request, f"Reset the second factors of {len(users)} user(s).", messages.SUCCESS)
+
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
     def save_model(self, request, obj, form, change):

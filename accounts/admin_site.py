@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from accounts.lockout import lockout_reset
+from accounts.mfa import totp_enabled, verify_second_factor
 from accounts.session_services import login_failed, login_refuse_if_locked
 from audit.services import record
 from core.errors import TooManyRequestsError
@@ -25,7 +27,15 @@ CHANNEL = "admin"
 
 
 class AdminLoginForm(AdminAuthenticationForm):
-    """Django's admin login form; a wrong e-mail or password counts toward the lockout and is audited."""
+    """Django's admin login form; a wrong e-mail or password counts toward the lockout and is audited.
+
+    With TOTP on, the password alone is not enough: `otp_token` (a TOTP or recovery code) is checked by
+    accounts.mfa, under the same lockout as the API's second step.
+    """
+
+    otp_token = forms.CharField(
+        label="Code", required=False, max_length=64, help_text="With two-factor authentication on: the 6-digit code."
+    )
 
     def clean(self) -> dict[str, Any]:
         try:
@@ -36,6 +46,8 @@ class AdminLoginForm(AdminAuthenticationForm):
             if self.user_cache is None:
                 login_failed(email=self.cleaned_data.get("username") or "", request=self.request, channel=CHANNEL)
             raise
+        if self.user_cache is not None and totp_enabled(self.user_cache):
+            self._check_second_factor(self.user_cache)
         if self.user_cache is not None:
             lockout_reset(email=self.user_cache.get_username(), ip=client_ip(self.request))
             record(
@@ -46,6 +58,18 @@ class AdminLoginForm(AdminAuthenticationForm):
                 request=self.request,
             )
         return cleaned
+
+    def _check_second_factor(self, user: Any) -> None:
+        code = (self.cleaned_data.get("otp_token") or "").strip()
+        refused = ValidationError("Enter a valid code of your second factor.", code="invalid_code")
+        if not code:
+            raise refused
+        try:
+            verified = verify_second_factor(user=user, code=code, request=self.request)
+        except TooManyRequestsError as locked:
+            raise ValidationError(locked.detail, code="login_locked") from locked
+        if not verified:
+            raise refused
 
 
 class _AuthScope:
@@ -68,6 +92,7 @@ class ProjectAdminSite(admin.AdminSite):
     """The default admin site (accounts.admin_config); extend `login_form` / `login()` here."""
 
     login_form = AdminLoginForm
+    login_template = "admin/login_otp.html"
 
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         if request.method == "POST":

@@ -139,3 +139,13 @@ class AccountRecoveryCodesOutputSerializer(serializers.Serializer):
 class AccountMfaVerifyInputSerializer(StrictSerializer):
     mfa_token = serializers.CharField(max_length=128)
     code = serializers.CharField(max_length=64, help_text="A 6-digit TOTP code, or a recovery code.")
+
+
+class AccountEmailChangeInputSerializer(StrictSerializer):
+    new_email = serializers.EmailField(max_length=254)
+    password = _password_field()
+
+
+class AccountDeleteInputSerializer(StrictSerializer):
+    password = _password_field()
+    code = serializers.CharField(max_length=64, required=False, help_text="A TOTP or recovery code, when TOTP is on.")

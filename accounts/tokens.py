@@ -95,6 +95,29 @@ def email_verification_user(token: str) -> User | None:
     return user
 
 
+_EMAIL_CHANGE_SALT = "accounts.email-change"
+
+
+def email_change_token(user: User, new_email: str) -> str:
+    """A signed, expiring token for moving `user` to `new_email`; it names the current address, so it
+    dies once any change of address has happened (single use without storing anything)."""
+    return signing.dumps({"u": str(user.pk), "o": user.email, "n": new_email}, salt=_EMAIL_CHANGE_SALT, compress=True)
+
+
+def email_change_target(token: str) -> tuple[User, str] | None:
+    """(user, new address) of a live e-mail change token; None when bad, expired or already used."""
+    try:
+        data = signing.loads(token, salt=_EMAIL_CHANGE_SALT, max_age=settings.EMAIL_VERIFICATION_TIMEOUT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not _is_uuid(data.get("u")) or not isinstance(data.get("n"), str):
+        return None
+    user = User.objects.filter(pk=data["u"], is_active=True).first()
+    if user is None or user.email != data.get("o"):
+        return None
+    return user, data["n"]
+
+
 def password_reset_token(user: User) -> str:
     """Django's reset token (dies when the password or last login changes) with the user id in front."""
     return f"{urlsafe_base64_encode(force_bytes(user.pk))}.{PasswordResetTokenGenerator().make_token(user)}"

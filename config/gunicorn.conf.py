@@ -1,7 +1,7 @@
-"""gunicorn settings: sync workers, graceful shutdown, JSON access log, Prometheus multiprocess hooks.
+"""gunicorn settings: gevent workers, graceful shutdown, JSON access log, Prometheus multiprocess hooks.
 
 Every value can be overridden from the environment (PORT, HOST, WEB_CONCURRENCY, GUNICORN_TIMEOUT, ...).
-Sync workers: measured on this project's machine, gthread never beat sync and sometimes fell to a third.
+gevent workers (config.gevent_worker): watch requests wait as greenlets, not one worker each.
 """
 
 import json
@@ -20,7 +20,11 @@ _multiproc_dir = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_roo
 
 bind = os.environ.get("GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "sync"
+# gevent: a watch request (resolved/ with `Prefer: wait=N`) is a greenlet waiting on the process's one
+# change subscription, not a worker held for up to a minute (configurations.watch). GUNICORN_WORKER_CLASS=sync
+# is the fallback (each watcher then holds its worker).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "config.gevent_worker.GeventWorker")
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
 # A sync worker is busy for a whole request, large transfers included: keep this above the slowest
 # expected download or upload, or put a buffering proxy in front.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
@@ -75,6 +79,21 @@ def on_starting(server):
     _multiproc_dir.mkdir(parents=True, exist_ok=True)
 
 
+def _call_later(delay: float, function) -> None:
+    # A gevent worker runs signal handlers in its event loop, where starting a (patched) thread is a
+    # blocking call that gevent refuses; its own timer is not.
+    try:
+        from gevent import monkey
+    except ImportError:
+        monkey = None
+    if monkey is not None and monkey.is_module_patched("threading"):
+        import gevent
+
+        gevent.spawn_later(delay, function)
+    else:
+        threading.Timer(delay, function).start()
+
+
 def post_worker_init(worker):
     # On SIGTERM (a graceful stop: the master forwards it to every worker) /ready fails at once, and the
     # worker keeps serving for drain_seconds so the load balancer sees that and stops sending traffic;
@@ -88,7 +107,7 @@ def post_worker_init(worker):
     def on_term(signum, frame):
         if worker.alive:
             begin_shutdown()
-            threading.Timer(drain_seconds, stop).start()
+            _call_later(drain_seconds, stop)
 
     signal.signal(signal.SIGTERM, on_term)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 from audit.querysets import AuditedQuerySet
@@ -45,6 +45,11 @@ class Environment(models.Model):
     namespace = models.ForeignKey(Namespace, on_delete=models.CASCADE, related_name="environments")
     slug = models.CharField(max_length=64, validators=[slug_validator])
     description = models.CharField(max_length=500, blank=True, default="")
+    # Protected: entries change only through approved change requests (configurations.change_requests).
+    protected = models.BooleanField(default=False)
+    required_approvals = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -100,6 +105,8 @@ class EntryVersion(models.Model):
         CREATED = "created", "Created"
         UPDATED = "updated", "Updated"
         ROLLED_BACK = "rolled_back", "Rolled back"
+        # A tombstone: the entry was deleted at changed_at (time travel needs to know when).
+        DELETED = "deleted", "Deleted"
 
     entry = models.ForeignKey(Entry, on_delete=models.SET_NULL, null=True, blank=True, related_name="versions")
     environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="+")
@@ -113,7 +120,10 @@ class EntryVersion(models.Model):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    changed_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    change_request = models.ForeignKey(
+        "ChangeRequest", on_delete=models.SET_NULL, null=True, blank=True, related_name="versions"
+    )
 
     class Meta:
         ordering = ["-version"]
@@ -154,3 +164,77 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class NamespaceRole(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    EDITOR = "editor", "Editor"
+    ADMIN = "admin", "Admin"
+
+
+class NamespaceMember(models.Model):
+    """A user's role within one namespace, added to whatever their global role allows."""
+
+    namespace = models.ForeignKey(Namespace, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="namespace_memberships")
+    role = models.CharField(max_length=16, choices=NamespaceRole.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["namespace", "user"], name="cfg_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role} of {self.namespace_id}"
+
+
+class ChangeRequest(models.Model):
+    """A reviewed batch of entry changes of one environment, applied in one transaction.
+
+    `changes` is a list of {key, op, value?, value_type?, secret?, if_version?}; the value of a change that
+    is (or targets) a secret is kept only encrypted, under `value_encrypted`.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        SCHEDULED = "scheduled", "Scheduled"
+        APPLIED = "applied", "Applied"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="change_requests")
+    title = models.CharField(max_length=200)
+    description = models.CharField(max_length=2000, blank=True, default="")
+    changes = models.JSONField(default=list)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    failure = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "scheduled_at"], name="cfg_cr_due")]
+        permissions = [("approve_changerequest", "Can approve or reject change requests")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+
+class ChangeRequestApproval(models.Model):
+    change_request = models.ForeignKey(ChangeRequest, on_delete=models.CASCADE, related_name="approvals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["change_request", "user"], name="cfg_approval_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} approved #{self.change_request_id}"

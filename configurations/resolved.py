@@ -28,6 +28,7 @@ from configurations import cache
 from configurations.crypto import decrypt_value, fernet
 from configurations.models import Entry, Environment
 from configurations.values import MASK
+from configurations.watch_channel import publish as publish_change
 from core.errors import NotFoundError
 
 
@@ -120,5 +121,11 @@ def _new_marker() -> str:
 def invalidate_on_commit(environment: Environment) -> None:
     """After the current transaction commits, replace the environment's marker: every cached document
     of it stops being served, on every instance, before the writer's response is sent."""
-    key = marker_key(environment.namespace.slug, environment.slug)
-    transaction.on_commit(lambda: cache.set_value(key, _new_marker(), settings.CONFIG_RESOLVED_CACHE_TTL))
+    namespace, slug = environment.namespace.slug, environment.slug
+    key = marker_key(namespace, slug)
+
+    def publish() -> None:
+        cache.set_value(key, _new_marker(), settings.CONFIG_RESOLVED_CACHE_TTL)
+        publish_change(namespace, slug)  # wakes the watchers of every instance (configurations.watch)
+
+    transaction.on_commit(publish)

@@ -4,15 +4,17 @@ environment (configurations.permissions), users see every namespace their role l
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db.models import QuerySet
 
+from configurations import access
 from configurations.models import ApiKey, Entry, EntryVersion, Environment, Namespace
 from core.errors import NotFoundError
 
 
-def namespace_list() -> QuerySet[Namespace]:
-    return Namespace.objects.all()
+def namespace_list(*, user: Any) -> QuerySet[Namespace]:
+    return access.namespaces_visible_to(user)
 
 
 def namespace_get(*, slug: str) -> Namespace:

@@ -47,7 +47,10 @@ class EnvironmentCreateInputSerializer(NamespaceCreateInputSerializer):
 
 
 class EnvironmentUpdateInputSerializer(NamespaceUpdateInputSerializer):
-    pass
+    protected = serializers.BooleanField(
+        required=False, help_text="Entries then change only through approved change requests."
+    )
+    required_approvals = serializers.IntegerField(min_value=1, max_value=5, required=False)
 
 
 class EntryPatchInputSerializer(StrictSerializer):
@@ -96,7 +99,7 @@ class EnvironmentOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Environment
-        fields = ["namespace", "slug", "description", "created_at", "updated_at"]
+        fields = ["namespace", "slug", "description", "protected", "required_approvals", "created_at", "updated_at"]
 
 
 class _RevealingSerializer(serializers.ModelSerializer):

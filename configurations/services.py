@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from audit.context import suppress_bulk_event
 from audit.services import record
+from configurations import events
 from configurations.authentication import forget_keys, hash_key
 from configurations.crypto import encrypt_value, rotate_token, stored_value
 from configurations.models import ApiKey, Entry, EntryVersion, Environment, Namespace
@@ -94,10 +95,16 @@ def environment_create(
 
 
 @transaction.atomic
-def environment_update(*, environment: Environment, description: str, actor: Any, request: Any = None) -> Environment:
-    changes = {"description": {"from": environment.description, "to": description}}
-    environment.description = description
-    environment.save(update_fields=["description", "updated_at"])
+def environment_update(*, environment: Environment, actor: Any, request: Any = None, **fields: Any) -> Environment:
+    """Change any of description, protected, required_approvals (1 to 5)."""
+    changes = {
+        name: {"from": getattr(environment, name), "to": value}
+        for name, value in fields.items()
+        if getattr(environment, name) != value
+    }
+    for name, value in fields.items():
+        setattr(environment, name, value)
+    environment.save(update_fields=[*fields, "updated_at"])
     record(
         "config.environment.updated",
         actor=actor,
@@ -132,7 +139,7 @@ def _set_value(entry: Entry, value: Any) -> None:
         entry.value, entry.value_encrypted = value, ""
 
 
-def _write_version(entry: Entry, change: str) -> None:
+def _write_version(entry: Entry, change: str, change_request: Any = None) -> None:
     EntryVersion.objects.create(
         entry=entry,
         environment_id=entry.environment_id,
@@ -144,22 +151,29 @@ def _write_version(entry: Entry, change: str) -> None:
         secret=entry.secret,
         change=change,
         changed_by=entry.updated_by,
+        change_request=change_request,
     )
 
 
-def _committed(entry: Entry, change: str, action: str, changes: dict, actor: Any, request: Any) -> Entry:
-    """The common tail of every entry write: history, audit, cache."""
-    _write_version(entry, change)
-    record(
-        action,
-        actor=actor,
-        target=entry,
-        changes=changes,
-        metadata={**_location(entry.environment), "entry": entry.key, "version": entry.version},
-        request=request,
-    )
+def _committed(
+    entry: Entry, change: str, action: str, changes: dict, actor: Any, request: Any, change_request: Any = None
+) -> Entry:
+    """The common tail of every entry write: history, audit, webhooks (outbox), cache."""
+    _write_version(entry, change, change_request)
+    metadata = {**_location(entry.environment), "entry": entry.key, "version": entry.version}
+    if change_request is not None:
+        metadata["change_request"] = change_request.pk
+    record(action, actor=actor, target=entry, changes=changes, metadata=metadata, request=request)
+    events.emit(action, entry.environment, key=entry.key, version=entry.version, change_request=change_request)
     invalidate_on_commit(entry.environment)
     return entry
+
+
+def _direct_write_allowed(environment: Environment, change_request: Any) -> None:
+    if environment.protected and change_request is None:
+        raise ConflictError(
+            "The environment is protected: propose the change as a change request.", code="change_request_required"
+        )
 
 
 def _shown(value: Any, secret: bool) -> Any:
@@ -193,7 +207,9 @@ def entry_create(
     secret: bool = False,
     actor: Any,
     request: Any = None,
+    change_request: Any = None,
 ) -> Entry:
+    _direct_write_allowed(environment, change_request)
     validate_schema(schema)
     validate_value(value, value_type=value_type, schema=schema)
     entry = Entry(
@@ -208,8 +224,9 @@ def entry_create(
     )
     _set_value(entry, value)
     _save_new(entry, "The environment has an entry with this key.", "entry_exists")
+    changes = _diff({}, _snapshot(entry))
     return _committed(
-        entry, EntryVersion.Change.CREATED, "config.entry.created", _diff({}, _snapshot(entry)), actor, request
+        entry, EntryVersion.Change.CREATED, "config.entry.created", changes, actor, request, change_request
     )
 
 
@@ -226,10 +243,17 @@ def _lock(entry: Entry, if_match: list[str] | None) -> Entry:
 
 @transaction.atomic
 def entry_update(
-    *, entry: Entry, if_match: list[str], fields: Mapping[str, Any], actor: Any, request: Any = None
+    *,
+    entry: Entry,
+    if_match: list[str] | None,
+    fields: Mapping[str, Any],
+    actor: Any,
+    request: Any = None,
+    change_request: Any = None,
 ) -> Entry:
     """Apply `fields` (any of value, value_type, schema, description, secret) as a new version."""
     entry = _lock(entry, if_match)
+    _direct_write_allowed(entry.environment, change_request)
     before = _snapshot(entry)
     after = {**before, **fields}
     if "schema" in fields:
@@ -241,13 +265,17 @@ def entry_update(
     entry.version += 1
     entry.updated_by = _user(actor)
     entry.save()
-    return _committed(entry, EntryVersion.Change.UPDATED, "config.entry.updated", _diff(before, after), actor, request)
+    changes = _diff(before, after)
+    return _committed(
+        entry, EntryVersion.Change.UPDATED, "config.entry.updated", changes, actor, request, change_request
+    )
 
 
 @transaction.atomic
 def entry_rollback(*, entry: Entry, version: int, if_match: list[str] | None, actor: Any, request: Any = None) -> Entry:
     """A new version carrying version `version`'s value (and type); history is never rewritten."""
     entry = _lock(entry, if_match)
+    _direct_write_allowed(entry.environment, None)
     source = entry.versions.filter(version=version).first()
     if source is None:
         raise ValidationError({"version": ["The entry has no such version."]})
@@ -264,16 +292,30 @@ def entry_rollback(*, entry: Entry, version: int, if_match: list[str] | None, ac
 
 
 @transaction.atomic
-def entry_delete(*, entry: Entry, if_match: list[str], actor: Any, request: Any = None) -> None:
-    """Delete the entry; its versions stay (entry set to NULL) for the record."""
+def entry_delete(
+    *, entry: Entry, if_match: list[str] | None, actor: Any, request: Any = None, change_request: Any = None
+) -> None:
+    """Delete the entry; its versions stay (entry set to NULL) for the record, closed by a tombstone that
+    says when (time travel: configurations.history)."""
     entry = _lock(entry, if_match)
+    _direct_write_allowed(entry.environment, change_request)
+    metadata = {**_location(entry.environment), "entry": entry.key}
+    if change_request is not None:
+        metadata["change_request"] = change_request.pk
     record(
         "config.entry.deleted",
         actor=actor,
         target=entry,
         changes={"version": entry.version},
-        metadata={**_location(entry.environment), "entry": entry.key},
+        metadata=metadata,
         request=request,
+    )
+    deleted_version = entry.version
+    entry.version += 1
+    entry.updated_by = _user(actor)
+    _write_version(entry, EntryVersion.Change.DELETED, change_request)
+    events.emit(
+        "config.entry.deleted", entry.environment, key=entry.key, version=deleted_version, change_request=change_request
     )
     invalidate_on_commit(entry.environment)
     entry.delete()

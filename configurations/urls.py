@@ -1,8 +1,9 @@
 """Routes of this app under /api/v1/ (included by config.api_v1)."""
 
 from django.urls import path, register_converter
+from rest_framework.routers import SimpleRouter
 
-from configurations import views
+from configurations import team_views, views
 from configurations.models import KEY_PATTERN, SLUG_PATTERN
 
 
@@ -75,3 +76,9 @@ urlpatterns = [
         name="configurations-apikey-detail",
     ),
 ]
+
+router = SimpleRouter(use_regex_path=False)
+router.register(f"{NS}members", team_views.MemberViewSet, basename="configurations-member")
+router.register(f"{ENV}change-requests", team_views.ChangeRequestViewSet, basename="configurations-changerequest")
+router.register(ENV.rstrip("/"), team_views.DiffViewSet, basename="configurations-environment")
+urlpatterns += router.urls

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.authentication import SessionJWTAuthentication
-from configurations import resolved, selectors, services
+from configurations import access, resolved, resolved_extras, selectors, services, watch
 from configurations.authentication import ApiKeyAuthentication, ApiKeyPrincipal
 from configurations.models import ApiKey, Entry, Environment, Namespace
 from configurations.permissions import ConfigurationPermission
@@ -37,6 +37,7 @@ from configurations.serializers import (
     NamespaceUpdateInputSerializer,
 )
 from core.errors import PreconditionRequiredError
+from core.permissions import PUBLIC
 from core.schema import problem
 from core.views import ApiViewSet, validated
 
@@ -50,6 +51,7 @@ IF_MATCH = OpenApiParameter(
     description="The entry's ETag from a GET; required (428 without, 412 when stale).",
 )
 STALE = problem("If-Match does not match the current version (precondition_failed).")
+PROTECTED = problem("The environment is protected: use a change request (change_request_required).")
 MISSING_IF_MATCH = problem("If-Match is missing (precondition_required).")
 
 
@@ -73,8 +75,12 @@ class ConfigurationViewSet(ApiViewSet):
         return selectors.environment_get(namespace_slug=self.kwargs["ns"], slug=self.kwargs["env"])
 
     def reveals(self) -> bool:
-        return isinstance(self.request.auth, ApiKeyPrincipal) or self.request.user.has_perm(
-            "configurations.reveal_secret"
+        if isinstance(self.request.auth, ApiKeyPrincipal):
+            return True
+        return access.has_namespace_perms(
+            user=self.request.user,
+            namespace_slug=self.kwargs.get("ns", ""),
+            permissions=["configurations.reveal_secret"],
         )
 
     def audit_reveal(self, target: models.Model, keys: list[str]) -> None:
@@ -115,7 +121,7 @@ class NamespaceViewSet(ConfigurationViewSet):
 
     queryset = Namespace.objects.none()  # for the schema generator only; reads go through selectors
     action_permissions = {
-        "list": ["configurations.view_namespace"],
+        "list": PUBLIC,  # scoped: a global reader sees all, anyone else the namespaces they are a member of
         "retrieve": ["configurations.view_namespace"],
         "create": ["configurations.add_namespace"],
         "partial_update": ["configurations.change_namespace"],
@@ -124,7 +130,7 @@ class NamespaceViewSet(ConfigurationViewSet):
 
     @_NAMESPACE_SCHEMA["list"]
     def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.namespace_list())
+        page = self.paginate_queryset(selectors.namespace_list(user=request.user))
         return self.get_paginated_response(NamespaceOutputSerializer(page, many=True).data)
 
     @_NAMESPACE_SCHEMA["create"]
@@ -191,10 +197,7 @@ class EnvironmentViewSet(ConfigurationViewSet):
     def partial_update(self, request: Request, ns: str, env: str) -> Response:
         environment = self.environment()
         data = validated(EnvironmentUpdateInputSerializer, request)
-        description = data.get("description", environment.description)
-        environment = services.environment_update(
-            environment=environment, description=description, actor=request.user, request=request
-        )
+        environment = services.environment_update(environment=environment, actor=request.user, request=request, **data)
         return Response(EnvironmentOutputSerializer(environment).data)
 
     @_ENVIRONMENT_SCHEMA["destroy"]
@@ -246,7 +249,10 @@ class EntryViewSet(ConfigurationViewSet):
     @extend_schema(
         summary="Create an entry (version 1)",
         request=EntryCreateInputSerializer,
-        responses={201: EntryOutputSerializer, 409: problem("The environment has an entry with this key.")},
+        responses={
+            201: EntryOutputSerializer,
+            409: problem("The environment has an entry with this key, or is protected (change_request_required)."),
+        },
         parameters=[ETAG_HEADER],
     )
     def create(self, request: Request, ns: str, env: str) -> Response:
@@ -262,7 +268,7 @@ class EntryViewSet(ConfigurationViewSet):
     @extend_schema(
         summary="Replace an entry's value (If-Match required)",
         request=EntryPutInputSerializer,
-        responses={200: EntryOutputSerializer, 412: STALE, 428: MISSING_IF_MATCH},
+        responses={200: EntryOutputSerializer, 409: PROTECTED, 412: STALE, 428: MISSING_IF_MATCH},
         parameters=[IF_MATCH, ETAG_HEADER],
     )
     def update(self, request: Request, ns: str, env: str, key: str) -> Response:
@@ -271,7 +277,7 @@ class EntryViewSet(ConfigurationViewSet):
     @extend_schema(
         summary="Change some fields of an entry (If-Match required)",
         request=EntryPatchInputSerializer,
-        responses={200: EntryOutputSerializer, 412: STALE, 428: MISSING_IF_MATCH},
+        responses={200: EntryOutputSerializer, 409: PROTECTED, 412: STALE, 428: MISSING_IF_MATCH},
         parameters=[IF_MATCH, ETAG_HEADER],
     )
     def partial_update(self, request: Request, ns: str, env: str, key: str) -> Response:
@@ -288,7 +294,7 @@ class EntryViewSet(ConfigurationViewSet):
 
     @extend_schema(
         summary="Delete an entry (If-Match required; its history is kept)",
-        responses={204: None, 412: STALE, 428: MISSING_IF_MATCH},
+        responses={204: None, 409: PROTECTED, 412: STALE, 428: MISSING_IF_MATCH},
         parameters=[IF_MATCH],
     )
     def destroy(self, request: Request, ns: str, env: str, key: str) -> Response:
@@ -309,7 +315,7 @@ class EntryViewSet(ConfigurationViewSet):
     @extend_schema(
         summary="Roll back: a new version with an earlier version's value",
         request=EntryRollbackInputSerializer,
-        responses={200: EntryOutputSerializer, 412: STALE},
+        responses={200: EntryOutputSerializer, 409: PROTECTED, 412: STALE},
         parameters=[
             OpenApiParameter(
                 "If-Match",
@@ -342,7 +348,7 @@ class ResolvedViewSet(ConfigurationViewSet):
         return resolved.cache_keys(kwargs["ns"], kwargs["env"], clear=True)
 
     @extend_schema(
-        summary="The environment as one flat JSON object {key: value}",
+        summary="The environment as one flat JSON object {key: value}; watch it, or see it at an instant",
         parameters=[
             OpenApiParameter(
                 "If-None-Match",
@@ -350,7 +356,27 @@ class ResolvedViewSet(ConfigurationViewSet):
                 OpenApiParameter.HEADER,
                 description="A previous ETag: 304 when the document is unchanged.",
             ),
+            OpenApiParameter(
+                "Prefer",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="`wait=N` (1 to 60) with a matching If-None-Match: held until the document changes "
+                "(200) or N seconds pass (304).",
+            ),
+            OpenApiParameter(
+                "at",
+                OpenApiTypes.DATETIME,
+                OpenApiParameter.QUERY,
+                description="ISO 8601: the document as it was then (not in the future).",
+            ),
             ETAG_HEADER,
+            OpenApiParameter(
+                "Preference-Applied",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=True,
+                description="`wait=N` when the request was held.",
+            ),
         ],
         responses={
             200: OpenApiResponse({"type": "object", "additionalProperties": {}}, description="The document."),
@@ -360,11 +386,16 @@ class ResolvedViewSet(ConfigurationViewSet):
     def resolved(self, request: Request, ns: str, env: str) -> HttpResponse:
         api_key = isinstance(request.auth, ApiKeyPrincipal)
         clear = self.reveals()
+        if request.GET:
+            return resolved_extras.at_response(self, request, clear=clear)
         prefetched = getattr(request, "prefetched_cache", None) if api_key else None
         document = resolved.resolved_document(namespace=ns, environment=env, clear=clear, prefetched=prefetched)
         headers = {"ETag": document.etag, "Cache-Control": "private, no-cache"}
         if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
         if if_none_match and (document.etag in parse_etags(if_none_match) or if_none_match.strip() == "*"):
+            wait = watch.parse_wait(request.META.get("HTTP_PREFER", ""))
+            if wait:
+                return resolved_extras.watch_response(self, document=document, headers=headers, wait=wait, clear=clear)
             return HttpResponseNotModified(headers=headers)
         if clear and document.secret_keys and not api_key:
             self.audit_reveal(self.environment(), list(document.secret_keys))

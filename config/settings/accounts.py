@@ -44,6 +44,7 @@ FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:8000")
 # Paths under FRONTEND_URL that take the token as `?token=...`.
 EMAIL_VERIFICATION_PATH = env.str("EMAIL_VERIFICATION_PATH", default="/verify-email")
 PASSWORD_RESET_PATH = env.str("PASSWORD_RESET_PATH", default="/reset-password")
+EMAIL_CHANGE_PATH = env.str("EMAIL_CHANGE_PATH", default="/confirm-email-change")
 EMAIL_VERIFICATION_TIMEOUT = env_int("EMAIL_VERIFICATION_TIMEOUT", 3 * 86400)
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
 

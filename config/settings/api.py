@@ -36,6 +36,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "accounts.roles.Role",
+        "NamespaceRoleEnum": "configurations.models.NamespaceRole",
+    },
 }
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
@@ -58,6 +62,7 @@ CORS_EXPOSE_HEADERS = [
     "Tus-Extension",
     "Tus-Max-Size",
     "Tus-Checksum-Algorithm",
+    "Preference-Applied",
 ]
 CORS_ALLOW_HEADERS = [
     "accept",
@@ -68,6 +73,7 @@ CORS_ALLOW_HEADERS = [
     "if-range",
     "range",
     "x-request-id",
+    "prefer",
     "tus-resumable",
     "upload-offset",
     "upload-length",

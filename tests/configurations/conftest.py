@@ -19,13 +19,14 @@ def _role_grants(request):
         return
     request.getfixturevalue("transactional_db")
     create_permissions(apps.get_app_config("configurations"), verbosity=0)
-    grants = importlib.import_module("configurations.migrations.0002_grant_roles").GRANTS
-    for role, codenames in grants.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        permissions = Permission.objects.filter(content_type__app_label="configurations")
-        if codenames != ALL:
-            permissions = permissions.filter(codename__in=codenames)
-        group.permissions.add(*permissions)
+    for module in ("0002_grant_roles", "0004_grant_team_roles"):
+        grants = importlib.import_module(f"configurations.migrations.{module}").GRANTS
+        for role, codenames in grants.items():
+            group, _ = Group.objects.get_or_create(name=role)
+            permissions = Permission.objects.filter(content_type__app_label="configurations")
+            if codenames != ALL:
+                permissions = permissions.filter(codename__in=codenames)
+            group.permissions.add(*permissions)
 
 
 @pytest.fixture

@@ -229,7 +229,9 @@ def test_entry_delete__keeps_history_and_needs_if_match(editor_client, entry):
 
     assert response.status_code == 204
     assert not Entry.objects.filter(pk=entry.pk).exists()
-    assert list(EntryVersion.objects.filter(key=entry.key).values_list("version", "entry")) == [(1, None)]
+    # The history stays, closed by a tombstone that records when the entry was deleted (time travel).
+    versions = EntryVersion.objects.filter(key=entry.key).values_list("version", "entry", "change")
+    assert list(versions) == [(2, None, "deleted"), (1, None, "created")]
     assert AuditEvent.objects.filter(action="config.entry.deleted", target_id=str(entry.pk)).exists()
     assert editor_client.get(entry_url(entry.key)).status_code == 404
 

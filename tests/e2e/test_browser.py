@@ -8,9 +8,6 @@ skips, saying why, where it is not installed (`apt-get install -y chromium`).
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 import requests
 from django.conf import settings
@@ -20,36 +17,10 @@ from django.test import override_settings
 
 from accounts.roles import Role
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
+from tests.e2e.conftest import SHOTS
 from tests.support.servers import ROOT, gunicorn_server
 
 pytestmark = pytest.mark.slow
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SHOTS = ROOT / "reports" / "e2e"
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        print("\nSKIP e2e: Debian's chromium is not installed (apt-get install -y chromium)")
-        pytest.skip("chromium is not installed: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def _user(email: str, **extra):

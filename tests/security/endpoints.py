@@ -26,7 +26,11 @@ PUBLIC: tuple[tuple[str, str], ...] = (
     ("POST", r"^api/v1/auth/token/refresh/$"),
     ("POST", r"^api/v1/auth/password/reset/$"),
     ("POST", r"^api/v1/auth/password/reset/confirm/$"),
-    ("POST", r"^api/v1/auth/mfa/verify/$"),  # the second step of a login: the mfa_token is the credential
+    ("POST", r"^api/v1/auth/mfa/verify/$"),
+    (
+        "POST",
+        r"^api/v1/auth/passkeys/login/(options/)?$",
+    ),  # a passkey assertion is the credential  # the second step of a login: the mfa_token is the credential
     ("*", r"^api/v1/d/"),  # signed links: the signature is the credential
     ("OPTIONS", r"^api/v1/uploads/"),  # tus/CORS preflight carries no credentials
 )

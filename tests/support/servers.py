@@ -69,9 +69,11 @@ class ServerURL(str):
 
 
 @contextmanager
-def gunicorn_server(workers: int = 1, *, startup_timeout: float = 30, **extra_env: str) -> Iterator[ServerURL]:
-    """Start gunicorn on a free loopback port; yields its base URL (http://127.0.0.1:PORT)."""
-    port = free_port()
+def gunicorn_server(
+    workers: int = 1, *, startup_timeout: float = 30, port: int | None = None, **extra_env: str
+) -> Iterator[ServerURL]:
+    """Start gunicorn on a free loopback port (or `port`); yields its base URL (http://127.0.0.1:PORT)."""
+    port = port or free_port()
     multiproc_dir = Path(settings.MEDIA_ROOT).parent / f"prometheus-{port}"
     env = server_env(PROMETHEUS_MULTIPROC_DIR=str(multiproc_dir), **extra_env)
     command = [

@@ -1,0 +1,75 @@
+"""The two rarer forms of GET resolved/: a watch (`Prefer: wait=N` with a matching If-None-Match) and
+time travel (`?at=`). Kept apart from the hot path in views.ResolvedViewSet, which only branches here."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connections
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import parse_etags
+
+from configurations import history, watch
+from configurations.resolved import ResolvedDocument
+from core.errors import ValidationError
+from health.state import is_shutting_down
+
+
+def _release_database() -> None:
+    """Hand this request's database connections back to the pool before a long wait."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+def watch_response(
+    view: Any, *, document: ResolvedDocument, headers: dict[str, str], wait: int, clear: bool
+) -> HttpResponse:
+    """Hold until the document no longer matches (200, new ETag) or `wait` s pass (304)."""
+    headers = {**headers, "Preference-Applied": f"wait={wait}"}
+    if is_shutting_down():
+        return HttpResponseNotModified(headers=headers)
+    _release_database()
+    ns, env = view.kwargs["ns"], view.kwargs["env"]
+    waiter = watch.Waiter(ns, env, clear, document.etag, marker=document.marker)
+    changed = watch.hub.wait(waiter, wait)
+    if changed is None:
+        return HttpResponseNotModified(headers=headers)
+    if clear and changed.secret_keys:
+        view.audit_reveal(view.environment(), list(changed.secret_keys))
+    headers["ETag"] = changed.etag
+    return HttpResponse(changed.body, content_type="application/json", headers=headers)
+
+
+def parse_instant(raw: str) -> datetime:
+    moment = parse_datetime(raw.strip()) if raw else None
+    if moment is None:
+        raise ValidationError({"at": "Give an ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z."})
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError({"at": "The instant is out of range."}) from None
+    if moment > timezone.now():
+        raise ValidationError({"at": "The instant is in the future."}, code="in_future")
+    return moment
+
+
+def at_response(view: Any, request: Any, *, clear: bool) -> HttpResponse:
+    """The document as it was at `?at=` (from the immutable versions), with its own strong ETag."""
+    at = parse_instant(request.GET.get("at", ""))
+    environment = view.environment()
+    values = history.values_at(environment=environment, at=at)
+    body, etag = history.render(values, clear=clear)
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+    if if_none_match and (etag in parse_etags(if_none_match) or if_none_match.strip() == "*"):
+        return HttpResponseNotModified(headers=headers)
+    secret_keys = [key for key, (_, secret) in values.items() if secret]
+    if clear and secret_keys:
+        view.audit_reveal(environment, secret_keys)
+    return HttpResponse(body, content_type="application/json", headers=headers)
