@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
 CHUNK = 8 * MIB
 BLOCK = MIB
-TIMEOUT = 300  # seconds, per request and for start-up
+TIMEOUT = 900  # seconds, per request and for start-up (moto, in memory, takes minutes for 1 GiB)
 
 
 def _env(var_dir: Path, **extra: str) -> dict[str, str]:
