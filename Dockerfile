@@ -25,10 +25,15 @@ WORKDIR /app
 COPY --chown=app:app . .
 RUN mkdir -p /app/var/media /app/var/static \
     && DEBUG=true SECRET_KEY=build-only python manage.py collectstatic --noinput --verbosity 0 \
-    && rm -f /app/var/secret_key \
+    && rm -f /app/var/secret_key /app/var/link_signing_key /app/var/config_encryption_key /app/var/audit_signing_key.pem \
     && chown -R app:app /app/var
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '8000')}/health\", timeout=2)"]
-ENTRYPOINT ["gunicorn", "-c", "config/gunicorn.conf.py"]
+# One image, the three processes of the Procfile (same environment for all; exactly one scheduler):
+#   web:       docker run IMAGE                            (gunicorn on $PORT, $WEB_CONCURRENCY workers)
+#   worker:    docker run IMAGE celery -A config worker    ($WORKER_CONCURRENCY processes)
+#   scheduler: docker run IMAGE celery -A config beat      (a second one stands by: a lease in the database)
+# The HEALTHCHECK above is the web's; give the worker and the scheduler `--no-healthcheck`.
+CMD ["gunicorn", "-c", "config/gunicorn.conf.py"]

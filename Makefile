@@ -19,14 +19,15 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-## run: start gunicorn on $(HOST):$(PORT) in the embedded mode (SQLite + database cache), DEBUG on
+## run: start the Procfile's web (gunicorn on $(HOST):$(PORT)), worker and scheduler in the embedded mode
+## (SQLite + database cache, the broker a folder under var/), DEBUG on; Ctrl-C stops all three
 run: $(VENV)/.runtime
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py createcachetable
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "API docs: http://$(HOST):$(PORT)/api/v1/docs/  (ReDoc: /api/v1/redoc/, schema: /api/v1/schema/)"
 	@echo "Admin:    http://$(HOST):$(PORT)/admin/  (create a user: .venv/bin/python manage.py createsuperuser)"
-	DEBUG=$${DEBUG:-true} HOST=$(HOST) PORT=$(PORT) exec $(BIN)/gunicorn -c config/gunicorn.conf.py
+	DEBUG=$${DEBUG:-true} HOST=$(HOST) PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile -p $(PORT)
 
 ## test: the whole suite with coverage (honours DATABASE_URL / REDIS_URL); one module that fails to import
 ## still fails the run, but no longer hides every other test's result
@@ -36,7 +37,7 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/bandit -q -c pyproject.toml -r accounts audit configurations core downloads health uploads config
+	$(BIN)/bandit -q -c pyproject.toml -r accounts audit background configurations core downloads health uploads config
 
 migrate: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput

@@ -6,13 +6,14 @@ that exists and means nothing; files, downloads and uploads go through their app
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from accounts.mfa import _factors_remove, check_password, require_second_factor
-from accounts.models import RevocationReason, User, UserSession
+from accounts.models import Passkey, RevocationReason, User, UserSession
 from accounts.selectors import totp_enabled
 from accounts.session_services import sessions_revoke_for_user
 from audit.models import AuditEvent
@@ -28,8 +29,8 @@ def account_export(*, user: User, request: Any = None) -> dict[str, Any]:
     the audit events it caused. Serialised by the view."""
     data = {
         "profile": user,
-        "sessions": UserSession.objects.filter(user=user).order_by("-created_at"),
-        "passkeys": user.passkeys.order_by("created_at"),
+        "sessions": UserSession.objects.filter(user_id=user.pk).order_by("-created_at"),
+        "passkeys": Passkey.objects.filter(user_id=user.pk).order_by("created_at"),
         "files": user.files.order_by("-created_at"),
         "audit_events": AuditEvent.objects.filter(actor=str(user.pk), actor_type="user").order_by("id"),
     }
@@ -50,7 +51,7 @@ def account_delete(*, user: User, password: str, code: str | None, request: Any 
         for file in list(user.files.all()):
             file_delete(file=file, request=request)
         _factors_remove(user)
-        user.passkeys.all().delete()
+        Passkey.objects.filter(user_id=user.pk).delete()
         sessions_revoke_for_user(user=user, reason=RevocationReason.ACCOUNT_DELETED)
         _erase(user)
         record("user.deleted", actor=user, target=user, request=request)
@@ -60,7 +61,7 @@ def _erase(user: User) -> None:
     # A queryset update, not save(): the model-change trail records only the new (erased) values,
     # never the old address or name.
     User.objects.filter(pk=user.pk).update(
-        email=f"{user.pk.hex}@{ERASED_DOMAIN}",
+        email=f"{uuid.UUID(str(user.pk)).hex}@{ERASED_DOMAIN}",
         display_name="",
         password=make_password(None),
         is_active=False,

@@ -2,10 +2,16 @@ from django.apps import AppConfig
 from django.db.models.signals import post_save, pre_delete
 
 
-def _user_saved(sender, instance, **kwargs) -> None:
+def _user_saved(sender, instance, created, **kwargs) -> None:
     from accounts.revocation import forget_user
 
     forget_user(instance)
+    changed, keep_session_id = instance.pop_password_change()
+    if changed and not created:
+        from accounts.session_services import RevocationReason, sessions_revoke_for_user
+
+        keep = str(keep_session_id) if keep_session_id else None
+        sessions_revoke_for_user(user=instance, reason=RevocationReason.PASSWORD_CHANGED, keep_session_id=keep)
 
 
 def _user_deleted(sender, instance, **kwargs) -> None:
@@ -22,6 +28,8 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # Cache invalidation, not business logic: however a user row changes (a service, the admin, a
         # shell), the copies cached for authentication (accounts.revocation) must not outlive it.
+        # Likewise a new password: a stolen refresh token must not survive it on any path, and the
+        # admin's form, `changepassword` and third-party code call set_password() + save(), no service.
         user_model = self.get_model("User")
         post_save.connect(_user_saved, sender=user_model, dispatch_uid="accounts.user_saved")
         pre_delete.connect(_user_deleted, sender=user_model, dispatch_uid="accounts.user_deleted")

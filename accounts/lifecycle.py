@@ -58,7 +58,7 @@ def email_change_request(*, user: User, new_email: str, password: str, request: 
 def email_change_confirm(*, user: User, token: str, request: Any = None) -> User:
     """Move the caller to the address of `token` (theirs, live, unused); the old address gets a notice."""
     target = email_change_target(token)
-    if target is None or target[0].pk != user.pk:
+    if target is None or str(target[0].pk) != str(user.pk):
         raise InvalidTokenError("The e-mail change token is invalid, used or expired.")
     user, new_email = User.objects.select_for_update().get(pk=user.pk), target[1]
     if _address_in_use(new_email, exclude=user):

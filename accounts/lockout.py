@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.shared_cache import cache_required
+from core.net import ip_bucket
 
 
 def _digest(*parts: str) -> str:
@@ -28,6 +29,7 @@ def _digest(*parts: str) -> str:
 
 
 def _keys(email: str, ip: str) -> dict[str, str]:
+    ip = ip_bucket(ip)  # an IPv6 client counts as its /64
     account = _digest(email.strip().lower(), ip)
     address = _digest(ip)
     return {

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.lockout import lockout_register_failure, lockout_reset, lockout_retry_after
 from accounts.mfa_tokens import mfa_token_lock
-from accounts.models import RecoveryCode, RevocationReason, TOTPDevice, User
+from accounts.models import Passkey, RecoveryCode, RevocationReason, TOTPDevice, User
 from accounts.selectors import totp_enabled
 from accounts.session_services import session_open, sessions_revoke_for_user
 from accounts.tokens import TokenPair
@@ -48,7 +48,7 @@ def check_password(user: User, password: str) -> None:
 
 
 def _device(user: User, *, confirmed: bool | None = True, lock: bool = False) -> TOTPDevice | None:
-    devices = TOTPDevice.objects.filter(user=user)
+    devices = TOTPDevice.objects.filter(user_id=user.pk)
     if lock:
         devices = devices.select_for_update()
     if confirmed is not None:
@@ -80,12 +80,12 @@ def _recovery_hash(code: str) -> str:
 
 def _new_recovery_codes(user: User) -> list[str]:
     """Replace the user's recovery codes with a fresh set; returns the codes (shown once, never stored)."""
-    RecoveryCode.objects.filter(user=user).delete()
+    RecoveryCode.objects.filter(user_id=user.pk).delete()
     codes = []
     for _ in range(RECOVERY_CODE_COUNT):
         raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
         codes.append(f"{raw[:5]}-{raw[5:]}")
-    RecoveryCode.objects.bulk_create([RecoveryCode(user=user, code_hash=_recovery_hash(code)) for code in codes])
+    RecoveryCode.objects.bulk_create([RecoveryCode(user_id=user.pk, code_hash=_recovery_hash(code)) for code in codes])
     return codes
 
 
@@ -106,12 +106,12 @@ def consume_second_factor(*, user: User, code: str, request: Any = None) -> str 
         device.last_step = step
         device.save(update_fields=["last_step"])
         return "totp"
-    used = RecoveryCode.objects.filter(user=user, code_hash=_recovery_hash(code), used_at__isnull=True).update(
+    used = RecoveryCode.objects.filter(user_id=user.pk, code_hash=_recovery_hash(code), used_at__isnull=True).update(
         used_at=timezone.now()
     )
     if not used:
         return None
-    left = RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+    left = RecoveryCode.objects.filter(user_id=user.pk, used_at__isnull=True).count()
     record("auth.mfa.recovery_code.used", actor=user, target=user, metadata={"remaining": left}, request=request)
     return "recovery_code"
 
@@ -156,8 +156,8 @@ def totp_begin(*, user: User, password: str, request: Any = None) -> tuple[str, 
     if totp_enabled(user):
         raise ConflictError("TOTP is already on; disable it first.", code="totp_already_enabled")
     secret = pyotp.random_base32()
-    TOTPDevice.objects.filter(user=user).delete()
-    TOTPDevice.objects.create(user=user, secret_encrypted=encrypt_value(secret))
+    TOTPDevice.objects.filter(user_id=user.pk).delete()
+    TOTPDevice.objects.create(user_id=user.pk, secret_encrypted=encrypt_value(secret))
     uri = pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_INTERVAL).provisioning_uri(
         name=user.email, issuer_name=settings.WEBAUTHN_RP_NAME
     )
@@ -200,8 +200,8 @@ def totp_disable(*, user: User, password: str, code: str, current_session_id: st
 
 
 def _factors_remove(user: User) -> None:
-    TOTPDevice.objects.filter(user=user).delete()
-    RecoveryCode.objects.filter(user=user).delete()
+    TOTPDevice.objects.filter(user_id=user.pk).delete()
+    RecoveryCode.objects.filter(user_id=user.pk).delete()
 
 
 @transaction.atomic
@@ -217,9 +217,9 @@ def recovery_codes_regenerate(*, user: User, password: str, request: Any = None)
 @transaction.atomic
 def mfa_reset(*, user: User, actor: User | None, request: Any = None) -> None:
     """An administrator's reset of every second factor of `user` (lost phone): TOTP, codes, passkeys."""
-    passkeys = user.passkeys.count()
+    passkeys = Passkey.objects.filter(user_id=user.pk).count()
     _factors_remove(user)
-    user.passkeys.all().delete()
+    Passkey.objects.filter(user_id=user.pk).delete()
     sessions_revoke_for_user(user=user, reason=RevocationReason.MFA_DISABLED)
     record("auth.mfa.reset", actor=actor, target=user, metadata={"passkeys_removed": passkeys}, request=request)
 

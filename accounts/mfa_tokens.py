@@ -40,7 +40,7 @@ def _hash(token: str) -> str:
 def mfa_token_issue(user: User) -> str:
     token = secrets.token_urlsafe(32)
     now = timezone.now()
-    MfaLoginToken.objects.filter(user=user, expires_at__lt=now).delete()  # the user's stale ones
+    MfaLoginToken.objects.filter(expires_at__lt=now).delete()  # housekeeping: a handful of stale rows at most
     MfaLoginToken.objects.create(
         token_hash=_hash(token), user=user, expires_at=now + timedelta(seconds=settings.MFA_TOKEN_TTL)
     )
@@ -55,8 +55,3 @@ def mfa_token_lock(token: str) -> MfaLoginToken | None:
         .filter(token_hash=_hash(token), used_at__isnull=True, expires_at__gt=timezone.now(), user__is_active=True)
         .first()
     )
-
-
-def mfa_tokens_delete_expired() -> int:
-    deleted, _ = MfaLoginToken.objects.filter(expires_at__lt=timezone.now()).delete()
-    return deleted

@@ -37,6 +37,26 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    def set_password(self, raw_password: str | None, *, keep_session_id: object = None) -> None:
+        """Set the hash; saving it then ends every login session but `keep_session_id` (accounts.apps),
+        whichever path set it: the API, the admin's password form, `changepassword`, a shell."""
+        super().set_password(raw_password)
+        self._keep_session_id = keep_session_id
+
+    def set_unusable_password(self) -> None:
+        super().set_unusable_password()
+        self._password_disabled = True
+
+    def pop_password_change(self) -> tuple[bool, object]:
+        """(whether the row being saved holds a new password, the session to keep); clears the marks.
+
+        Django keeps the raw password in `_password` from set_password() until the save has passed it to
+        the validators' password_changed(); the hash upgrade at login clears it first: no change."""
+        changed = self._password is not None or getattr(self, "_password_disabled", False)
+        keep = getattr(self, "_keep_session_id", None)
+        self._password_disabled, self._keep_session_id = False, None
+        return changed, keep
+
 
 class RevocationReason(models.TextChoices):
     LOGOUT = "logout", "Logout"

@@ -42,7 +42,7 @@ class PasskeyViewSet(ApiViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Passkey.objects.none()
-        return Passkey.objects.filter(user=self.request.user).order_by("created_at")
+        return Passkey.objects.filter(user_id=self.request.user.pk).order_by("created_at")
 
     @extend_schema(tags=["passkeys"])
     def list(self, request: Request) -> Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -54,7 +55,7 @@ def _challenge_store(challenge: bytes, *, purpose: str, user: User | None) -> No
     WebAuthnChallenge.objects.create(
         challenge_hash=_digest(challenge),
         purpose=purpose,
-        user=user,
+        user_id=user.pk if user else None,
         expires_at=now + timedelta(seconds=settings.WEBAUTHN_CHALLENGE_TTL),
     )
 
@@ -84,8 +85,15 @@ def _challenge_spend(credential: dict[str, Any], *, purpose: str) -> SpentChalle
     return SpentChallenge(value=client_data.challenge, user_id=row.user_id)
 
 
+def _user_handle(user: User) -> bytes:
+    # The WebAuthn user handle: the 16 bytes of the user's UUID (never the e-mail: it must not identify).
+    return uuid.UUID(str(user.pk)).bytes
+
+
 def _descriptors(user: User) -> list[PublicKeyCredentialDescriptor]:
-    return [PublicKeyCredentialDescriptor(id=bytes(key.credential_id)) for key in user.passkeys.all()]
+    return [
+        PublicKeyCredentialDescriptor(id=bytes(key.credential_id)) for key in Passkey.objects.filter(user_id=user.pk)
+    ]
 
 
 def _options_json(options: Any) -> dict[str, Any]:
@@ -98,7 +106,7 @@ def passkey_registration_options(*, user: User) -> dict[str, Any]:
     options = generate_registration_options(
         rp_id=settings.WEBAUTHN_RP_ID,
         rp_name=settings.WEBAUTHN_RP_NAME,
-        user_id=user.pk.bytes,
+        user_id=_user_handle(user),
         user_name=user.email,
         user_display_name=user.display_name or user.email,
         timeout=settings.WEBAUTHN_CHALLENGE_TTL * 1000,
@@ -119,7 +127,7 @@ def _bad_registration(message: str) -> ValidationError:
 def passkey_register(*, user: User, credential: dict[str, Any], name: str, request: Any = None) -> Passkey:
     """Verify the attestation of a new credential against this user's challenge, origin and RP ID; keep it."""
     challenge = _challenge_spend(credential, purpose=Purpose.REGISTRATION)
-    if challenge is None or challenge.user_id != user.pk:
+    if challenge is None or str(challenge.user_id) != str(user.pk):
         raise _bad_registration("Unknown, used or expired challenge.")
     try:
         verified = verify_registration_response(
@@ -134,7 +142,7 @@ def passkey_register(*, user: User, credential: dict[str, Any], name: str, reque
     try:
         with transaction.atomic():
             passkey = Passkey.objects.create(
-                user=user,
+                user_id=user.pk,
                 name=name,
                 credential_id=verified.credential_id,
                 public_key=verified.credential_public_key,
@@ -220,6 +228,6 @@ def _passkey_for(credential: dict[str, Any], challenge: SpentChallenge) -> Passk
     )
     if passkey is None or (challenge.user_id and challenge.user_id != passkey.user_id):
         raise _refused()
-    if user_handle is not None and user_handle != passkey.user.pk.bytes:
+    if user_handle is not None and user_handle != _user_handle(passkey.user):
         raise _refused()
     return passkey

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import RecoveryCode, TOTPDevice, User, UserSession
+from accounts.models import Passkey, RecoveryCode, TOTPDevice, User, UserSession
 
 
 def session_list_live_for_user(*, user: User) -> QuerySet[UserSession]:
@@ -30,12 +30,12 @@ def user_list() -> QuerySet[User]:
 
 def totp_enabled(user: User) -> bool:
     """Whether `user` has a confirmed TOTP device (then a password alone signs in nowhere)."""
-    return bool(user.pk) and TOTPDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
+    return bool(user.pk) and TOTPDevice.objects.filter(user_id=user.pk, confirmed_at__isnull=False).exists()
 
 
 def mfa_status(user: User) -> dict[str, Any]:
     return {
         "totp": totp_enabled(user),
-        "passkeys": user.passkeys.count(),
-        "recovery_codes_left": RecoveryCode.objects.filter(user=user, used_at__isnull=True).count(),
+        "passkeys": Passkey.objects.filter(user_id=user.pk).count(),
+        "recovery_codes_left": RecoveryCode.objects.filter(user_id=user.pk, used_at__isnull=True).count(),
     }

@@ -93,9 +93,8 @@ def password_change(
     if not user.check_password(current_password):
         raise ValidationError({"current_password": ["The current password is wrong."]}, code="wrong_password")
     password_check_policy(new_password, user=user, field="new_password")
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    sessions_revoke_for_user(user=user, reason=RevocationReason.PASSWORD_CHANGED, keep_session_id=current_session_id)
+    user.set_password(new_password, keep_session_id=current_session_id)
+    user.save(update_fields=["password"])  # ends the other sessions (User.set_password)
     record("auth.password.changed", actor=user, target=user, request=request)
 
 
@@ -114,10 +113,10 @@ def password_reset_confirm(*, token: str, new_password: str, request: Any = None
     if user is None:
         raise InvalidTokenError("The reset token is invalid, used or expired.")
     password_check_policy(new_password, user=user, field="new_password")
+    sessions_revoke_for_user(user=user, reason=RevocationReason.PASSWORD_RESET)  # before the save's own revocation
     user.set_password(new_password)
     user.email_verified = True  # the link reached the mailbox: the address is proven
     user.save(update_fields=["password", "email_verified"])
-    sessions_revoke_for_user(user=user, reason=RevocationReason.PASSWORD_RESET)
     record("auth.password.reset", actor=user, target=user, request=request)
     return user
 

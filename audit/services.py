@@ -21,7 +21,6 @@ from core.request_context import current_request_id
 
 _ACTION = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)+$")
 _PLAIN = (str, int, float, bool, type(None))
-PRUNE_GUC = "audit.pruning"  # the PostgreSQL trigger lets DELETE through only while this is 'on'
 
 
 def _actor_of(actor: Any, request: Any) -> tuple[str, str]:
@@ -229,8 +228,36 @@ def events_seal() -> int:
 @transaction.atomic
 def events_prune(*, before: dt.datetime) -> AuditCheckpoint | None:
     """Delete the sealed events older than `before`, leaving a checkpoint (and an `audit.pruned` event) from
-    which the rest of the chain still verifies. Returns None when there was nothing to prune."""
+    which the rest of the chain still verifies. Returns None when there was nothing to prune.
+
+    On PostgreSQL the delete and its checkpoint are one call of audit_prune_before() (migration 0004), the
+    only path the immutability trigger lets a DELETE through, and only for the tables' owner."""
     _lock_head()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pruned_seq, pruned_hash, pruned_count FROM audit_prune_before(%s)", [before])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        checkpoint = AuditCheckpoint.objects.filter(last_seq=row[0]).order_by("-id").first()
+    else:
+        checkpoint = _prune_portable(before)
+        if checkpoint is None:
+            return None
+    record(
+        "audit.pruned",
+        metadata={
+            "before": before,
+            "last_seq": checkpoint.last_seq,
+            "last_hash": checkpoint.last_hash,
+            "pruned": checkpoint.pruned_count,
+        },
+    )
+    return checkpoint
+
+
+def _prune_portable(before: dt.datetime) -> AuditCheckpoint | None:
+    """audit_prune_before() for SQLite, which has neither the trigger nor roles."""
     old = AuditEvent.objects.filter(timestamp__lt=before, seq__isnull=False)
     last = old.order_by("-seq").values("seq", "hash").first()
     if last is None:
@@ -240,13 +267,5 @@ def events_prune(*, before: dt.datetime) -> AuditCheckpoint | None:
         created_at=timezone.now(), before=before, last_seq=last["seq"], last_hash=last["hash"], pruned_count=pruned
     )
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT set_config(%s, 'on', true)", [PRUNE_GUC])
         cursor.execute("DELETE FROM audit_auditevent WHERE seq <= %s", [last["seq"]])
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT set_config(%s, 'off', true)", [PRUNE_GUC])
-    record(
-        "audit.pruned",
-        metadata={"before": before, "last_seq": last["seq"], "last_hash": last["hash"], "pruned": pruned},
-    )
     return checkpoint

@@ -134,9 +134,11 @@ def _environment() -> Iterator[dict[str, str]]:
         env.update(
             DJANGO_SETTINGS_MODULE="config.settings.base",
             DEBUG="false",
+            EMAIL_URL="dummymail://",
             VAR_DIR=tmp,
             SECRET_KEY=secrets.token_urlsafe(50),
             CONFIG_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+            FILES_LINK_SIGNING_KEYS=secrets.token_urlsafe(50),
             LOG_LEVEL="WARNING",
             GUNICORN_ACCESSLOG="",
             GUNICORN_MAX_REQUESTS="0",

@@ -3,7 +3,7 @@ through another instance.
 
 A throw-away instance (SQLite and the database cache in a temporary directory; PostgreSQL and Redis when
 BENCH_DATABASE_URL / BENCH_REDIS_URL name them) runs two gunicorn servers as deployed (gevent workers):
-"watch" (BENCH_WATCH_WORKERS processes, default 1: all watchers on one worker) and "write". An async client
+"watch" (BENCH_WATCH_WORKERS processes, default 2, the WEB_CONCURRENCY of a 2-core host) and "write". An async client
 (aiohttp, one connection per watcher) then:
 1. measures the p99 of `GET /users/me/` on the watch server while it is idle;
 2. opens WATCHERS watches of one environment's resolved/ (API key, If-None-Match, `Prefer: wait=30`), waits
@@ -16,6 +16,7 @@ BENCH_DATABASE_URL / BENCH_REDIS_URL name them) runs two gunicorn servers as dep
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import Result
 from bench.support import free_port, server_env, start_gunicorn, stop
@@ -32,7 +34,8 @@ from bench.support import free_port, server_env, start_gunicorn, stop
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
 WATCHERS = int(os.environ.get("BENCH_WATCHERS", "500"))
-WORKERS = os.environ.get("BENCH_WATCH_WORKERS", "1")
+WORKERS = os.environ.get("BENCH_WATCH_WORKERS", "2")
+RAMP = int(os.environ.get("BENCH_WATCH_RAMP", "50"))  # watchers opened per half second
 PROBES = int(os.environ.get("BENCH_WATCH_PROBES", "200"))
 _EMAIL, _PASSWORD = "bench-watch@example.com", "bench-watch-password-77a1"  # nosec B105 - a throw-away instance
 ENV = "/api/v1/namespaces/bench/environments/production/"
@@ -64,25 +67,23 @@ def _prepare(env: dict[str, str]) -> None:
         raise RuntimeError(completed.stderr.decode()[-500:])
 
 
-async def _json(session, method: str, url: str, **kwargs) -> tuple[int, dict, dict]:
+async def _json(session, method: str, url: str, **kwargs) -> tuple[int, Any, dict]:
     async with session.request(method, url, **kwargs) as response:
         body = await response.read()
-        return response.status, dict(response.headers), json.loads(body) if body else {}
+        return response.status, response.headers.copy(), json.loads(body) if body else {}
 
 
 async def _seed(session, base: str, bearer: dict[str, str]) -> str:
     """The benchmark environment with one entry; returns a read-only API key of it."""
-    await _json(session, "POST", f"{base}/api/v1/namespaces/", json={"slug": "bench"}, headers=bearer)
-    await _json(
-        session, "POST", f"{base}/api/v1/namespaces/bench/environments/", json={"slug": "production"}, headers=bearer
-    )
-    await _json(
-        session,
-        "POST",
-        f"{base}{ENV}entries/",
-        json={"key": "counter", "value_type": "integer", "value": 0},
-        headers=bearer,
-    )
+    steps = [
+        ("/api/v1/namespaces/", {"slug": "bench"}),
+        ("/api/v1/namespaces/bench/environments/", {"slug": "production"}),
+        (f"{ENV}entries/", {"key": "counter", "value_type": "integer", "value": 0}),
+    ]
+    for path, body in steps:
+        status, _, answer = await _json(session, "POST", f"{base}{path}", json=body, headers=bearer)
+        if status not in (201, 409):  # 409: a reused BENCH_DATABASE_URL has it already
+            raise RuntimeError(f"POST {path}: {status} {answer}")
     status, _, body = await _json(session, "POST", f"{base}{ENV}api-keys/", json={"name": "bench"}, headers=bearer)
     assert status == 201, body
     return body["key"]
@@ -109,15 +110,22 @@ def _worker_rss(master: subprocess.Popen) -> int:
 async def _measure(watch: str, write: str, master: subprocess.Popen) -> dict[str, float]:
     import aiohttp
 
-    connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=TIMEOUT)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        _, _, tokens = await _json(
+    # Watchers: one connection each. Everything else: a fresh connection per request (force_close), the same
+    # for the idle and the loaded probes, and never a kept-alive one the server has closed meanwhile.
+    watchers = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), timeout=timeout)
+    probes = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True), timeout=timeout)
+    async with watchers, probes as session:
+        status, _, tokens = await _json(
             session, "POST", f"{watch}/api/v1/auth/token/", json={"email": _EMAIL, "password": _PASSWORD}
         )
+        if status != 200:
+            raise RuntimeError(f"login: {status} {tokens}")
         bearer = {"Authorization": f"Bearer {tokens['access']}"}
         machine = {"Authorization": f"Api-Key {await _seed(session, write, bearer)}"}
-        _, headers, _ = await _json(session, "GET", f"{watch}{ENV}resolved/", headers=machine)
+        status, headers, body = await _json(session, "GET", f"{watch}{ENV}resolved/", headers=machine)
+        if status != 200:
+            raise RuntimeError(f"resolved: {status} {body}")
         etag = headers["ETag"]
         me = f"{watch}/api/v1/users/me/"
         await _p99(session, me, bearer)  # warm-up
@@ -126,17 +134,28 @@ async def _measure(watch: str, write: str, master: subprocess.Popen) -> dict[str
 
         arrivals: list[float] = []
         statuses: list[int] = []
+        errors: list[str] = []
 
         async def watcher() -> None:
             held = {**machine, "If-None-Match": etag, "Prefer": "wait=30"}
-            async with session.get(f"{watch}{ENV}resolved/", headers=held) as response:
-                await response.read()
-                arrivals.append(time.perf_counter())
-                statuses.append(response.status)
+            try:
+                async with watchers.get(f"{watch}{ENV}resolved/", headers=held) as response:
+                    await response.read()
+                    status = response.status
+            except aiohttp.ClientError as exc:  # counted as not reached, and named in the note
+                errors.append(type(exc).__name__)
+                status = -1
+            arrivals.append(time.perf_counter())
+            statuses.append(status)
 
-        tasks = [asyncio.create_task(watcher()) for _ in range(WATCHERS)]
+        # One key serves every watcher here: refresh its cached validity (and last_used_at) first, or all
+        # of them would miss that cache at once and queue for the database pool together.
+        await _json(session, "GET", f"{watch}{ENV}resolved/", headers=machine)
+        tasks = []
+        for start in range(0, WATCHERS, RAMP):  # clients arrive in waves, not in one millisecond
+            tasks += [asyncio.create_task(watcher()) for _ in range(min(RAMP, WATCHERS - start))]
+            await asyncio.sleep(0.5)
         await asyncio.sleep(max(3.0, WATCHERS / 200))  # every watch sent and held
-        early = len(arrivals)
         rss_held = _worker_rss(master)
         loaded_p99 = await _p99(session, me, bearer)
 
@@ -151,16 +170,19 @@ async def _measure(watch: str, write: str, master: subprocess.Popen) -> dict[str
         )
         assert status == 200, status
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
-    latencies = sorted(arrival - sent for arrival in arrivals[early:])
-    within = sum(1 for latency, code in zip(latencies, statuses[early:], strict=True) if code == 200 and latency <= 1)
+    before = collections.Counter(code for arrival, code in zip(arrivals, statuses, strict=True) if arrival < sent)
+    after = sorted((arrival - sent, code) for arrival, code in zip(arrivals, statuses, strict=True) if arrival >= sent)
+    latencies = [latency for latency, _ in after] or [float("nan")]
+    within = sum(1 for latency, code in after if code == 200 and latency <= 1)
     return {
         "reach": 100 * within / WATCHERS,
-        "early": early,
+        "early": ", ".join(f"{count} x {code}" for code, count in sorted(before.items())) or "none",
         "p50": statistics.median(latencies) * 1000,
         "max": latencies[-1] * 1000,
         "idle_p99": idle_p99,
         "loaded_p99": loaded_p99,
         "per_watcher_kib": max(0, rss_held - rss_before) / WATCHERS / 1024,
+        "errors": ", ".join(f"{errors.count(name)} {name}" for name in sorted(set(errors))) or "none",
     }
 
 
@@ -175,10 +197,17 @@ def run() -> list[Result]:
         env = _env(work)
         _prepare(env)
         watch_port, write_port = free_port(), free_port()
+        logs = Path(os.environ.get("BENCH_WATCH_LOG_DIR", str(work)))
         for name, port, workers in (("watch", watch_port, WORKERS), ("write", write_port, "1")):
             server_env_ = {**env, "WEB_CONCURRENCY": workers, "PROMETHEUS_MULTIPROC_DIR": str(work / f"prom-{name}")}
-            servers.append(start_gunicorn(server_env_, port, timeout=TIMEOUT))
-        figures = asyncio.run(_measure(f"http://127.0.0.1:{watch_port}", f"http://127.0.0.1:{write_port}", servers[0]))
+            log = str(logs / f"{name}.log")
+            servers.append(start_gunicorn(server_env_, port, "--error-logfile", log, timeout=TIMEOUT))
+        try:
+            figures = asyncio.run(
+                _measure(f"http://127.0.0.1:{watch_port}", f"http://127.0.0.1:{write_port}", servers[0])
+            )
+        except Exception as exc:
+            raise RuntimeError(f"{exc!r}; watch server log: {(logs / 'watch.log').read_text()[-600:]}") from exc
     finally:
         for process in servers:
             stop(process)
@@ -192,7 +221,7 @@ def run() -> list[Result]:
             "%",
             target=">= 99 %",
             note=f"{setup}; latency p50 {figures['p50']:.0f} ms, max {figures['max']:.0f} ms; "
-            f"{figures['early']:.0f} answered before the write",
+            f"answered before the write: {figures['early']}; client errors: {figures['errors']}",
         ),
         Result(
             "watch: GET /users/me/ p99 while the watchers are held vs idle",

@@ -30,7 +30,9 @@ def server_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         MEDIA_ROOT=str(var_dir / "media"),
         SECRET_KEY="bench-secret-key-" + "x" * 40,
         CONFIG_ENCRYPTION_KEYS=BENCH_ENCRYPTION_KEY,
+        FILES_LINK_SIGNING_KEYS="bench-link-key-" + "x" * 40,
         DEBUG="false",
+        EMAIL_URL="dummymail://",
         LOG_LEVEL="WARNING",
         GUNICORN_ACCESSLOG="",
     )

@@ -19,13 +19,13 @@ from django.utils import timezone
 
 from audit.context import suppress_bulk_event
 from audit.services import record
-from configurations import events
+from configurations import access, events
 from configurations.authentication import forget_keys, hash_key
 from configurations.crypto import encrypt_value, rotate_token, stored_value
 from configurations.models import ApiKey, Entry, EntryVersion, Environment, Namespace
 from configurations.resolved import invalidate_on_commit
 from configurations.values import MASK, validate_schema, validate_value
-from core.errors import ConflictError, NotFoundError, PreconditionFailedError, ValidationError
+from core.errors import ConflictError, NotFoundError, PermissionDeniedError, PreconditionFailedError, ValidationError
 
 # The actor of operator commands (import, key rotation): not a user, recorded as "system".
 SYSTEM_ACTOR = SimpleNamespace(pk="manage.py", audit_actor_type="system")
@@ -241,6 +241,33 @@ def _lock(entry: Entry, if_match: list[str] | None) -> Entry:
     return locked
 
 
+def _may_reveal(actor: Any, entry: Entry) -> bool:
+    """What shows the actor secrets on reads (the global role or the namespace membership) allows this."""
+    if actor is None:
+        return True
+    slug = entry.environment.namespace.slug
+    return access.has_namespace_perms(user=actor, namespace_slug=slug, permissions=["configurations.reveal_secret"])
+
+
+def _reveal_required() -> PermissionDeniedError:
+    return PermissionDeniedError(
+        "This write would expose a secret value: it needs the reveal_secret permission.",
+        code="reveal_secret_required",
+    )
+
+
+def _ensure_blind_write(entry: Entry, fields: Mapping[str, Any], actor: Any) -> None:
+    """reveal_secret guards writes too: without it, no write to a secret entry may have an outcome that
+    depends on the stored value (turning `secret` off shows it; a new schema or type validates it, and a
+    400 or a 200 then tells something about it). A write that brings its own value is blind."""
+    if not entry.secret or "value" in fields or _may_reveal(actor, entry):
+        return
+    if fields.get("secret") is False or any(
+        name in fields and fields[name] != getattr(entry, name) for name in ("schema", "value_type")
+    ):
+        raise _reveal_required()
+
+
 @transaction.atomic
 def entry_update(
     *,
@@ -253,6 +280,7 @@ def entry_update(
 ) -> Entry:
     """Apply `fields` (any of value, value_type, schema, description, secret) as a new version."""
     entry = _lock(entry, if_match)
+    _ensure_blind_write(entry, fields, actor)
     _direct_write_allowed(entry.environment, change_request)
     before = _snapshot(entry)
     after = {**before, **fields}
@@ -279,6 +307,8 @@ def entry_rollback(*, entry: Entry, version: int, if_match: list[str] | None, ac
     source = entry.versions.filter(version=version).first()
     if source is None:
         raise ValidationError({"version": ["The entry has no such version."]})
+    if (entry.secret or source.secret) and not _may_reveal(actor, entry):
+        raise _reveal_required()  # restoring validates a value the actor may not see (_ensure_blind_write)
     value = stored_value(source)
     validate_value(value, value_type=source.value_type, schema=entry.schema)
     previous = entry.version

@@ -52,6 +52,24 @@ def resolve_client_ip(remote_addr: str, forwarded_for: str) -> str:
     return client
 
 
+def ip_bucket(address: str) -> str:
+    """The identity counted by throttles and the lockout: an IPv6 client's /64 (one host is routinely
+    given a whole /64, so counting addresses would give it 2^64 identities), an IPv4 address itself."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def client_bucket(request: HttpRequest) -> str:
+    return ip_bucket(client_ip(request))
+
+
 def client_ip(request: HttpRequest) -> str:
     cached = getattr(request, "_client_ip", None)
     if cached is None:

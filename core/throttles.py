@@ -11,14 +11,14 @@ from rest_framework import throttling
 from rest_framework.request import Request
 
 from core.dependencies import CACHE_ERRORS
-from core.net import client_ip
+from core.net import client_bucket
 
 logger = logging.getLogger(__name__)
 
 
 class ClientIPMixin:
     def get_ident(self, request: Request) -> str:
-        return client_ip(request)
+        return client_bucket(request)
 
     def allow_request(self, request: Request, view: object) -> bool:
         try:

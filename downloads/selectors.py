@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.roles import Role
 from core.errors import NotFoundError
-from downloads.models import Download, File
+from downloads.models import Download, File, FileLink
 
 
 def manages_all(user: Any) -> bool:
@@ -26,6 +27,20 @@ def file_get_for(*, user: Any, file_id: Any) -> File:
     if file is None:
         raise NotFoundError("No such file.")
     return file
+
+
+def link_list_for(*, file: File) -> QuerySet[FileLink]:
+    """The file's live links (unexpired, for its current content), newest first."""
+    return FileLink.objects.filter(file=file, etag=file.etag, expires_at__gt=timezone.now()).order_by(
+        "-created_at", "id"
+    )
+
+
+def link_get_for(*, file: File, link_id: Any) -> FileLink:
+    link = FileLink.objects.filter(file=file, pk=link_id).first()
+    if link is None:
+        raise NotFoundError("No such link.")
+    return link
 
 
 def download_list_for(*, user: Any) -> QuerySet[Download]:

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.serializers import StrictSerializer
-from downloads.models import Download, File
+from downloads.models import Download, File, FileLink
 
 
 class FileUploadInputSerializer(StrictSerializer):
@@ -31,6 +31,15 @@ class FileLinkInputSerializer(StrictSerializer):
 class FileLinkOutputSerializer(serializers.Serializer):
     url = serializers.URLField()
     expires_at = serializers.DateTimeField()
+
+
+class FileLinkItemOutputSerializer(serializers.ModelSerializer):
+    """A live link as listed: never its URL again (the token is not stored)."""
+
+    class Meta:
+        model = FileLink
+        fields = ["id", "expires_at", "created_at"]
+        read_only_fields = fields
 
 
 class DownloadCreateInputSerializer(StrictSerializer):

@@ -271,6 +271,13 @@ def link_create(*, file: File, expires_in: int, request: Any = None) -> tuple[Fi
 
 
 @transaction.atomic
+def link_revoke(*, link: FileLink, request: Any = None) -> None:
+    """Delete the link's row: its token answers 410 from the next request on (downloads.links)."""
+    record("file.link.revoked", target=link.file, metadata={"link_id": str(link.id)}, request=request)
+    link.delete()
+
+
+@transaction.atomic
 def download_create(*, owner: Any, file: File) -> Download:
     return Download.objects.create(
         owner=owner,

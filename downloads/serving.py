@@ -34,6 +34,24 @@ _RANGE_SPEC = re.compile(r"\s*(?:([0-9]+)\s*-\s*([0-9]*)|-\s*([0-9]+))\s*")
 Ranges = list[tuple[int, int]]
 
 
+# Range numbers may have any number of digits (RFC 9110 §14.1.1), but int() refuses more than 4,300 and
+# no file is this large: a number past it counts as CAP, and last < first is decided on the digits.
+_CAP_DIGITS = 18
+_CAP = 10**_CAP_DIGITS
+
+
+def _digits(text: str) -> str:
+    return text.lstrip("0") or "0"
+
+
+def _number(digits: str) -> int:
+    return int(digits) if len(digits) <= _CAP_DIGITS else _CAP
+
+
+def _below(a: str, b: str) -> bool:
+    return (len(a), a) < (len(b), b)
+
+
 def parse_range(header: str, size: int) -> Ranges | None:
     """Satisfiable (first, last) byte ranges of a Range header; None when it is to be ignored, [] for 416.
 
@@ -50,15 +68,18 @@ def parse_range(header: str, size: int) -> Ranges | None:
         match = _RANGE_SPEC.fullmatch(part)
         if match is None:
             return None
-        first, last, suffix = match.groups()
-        if suffix is not None:
-            if int(suffix) > 0:
-                ranges.append((max(0, size - int(suffix)), size - 1))
+        first_text, last_text, suffix_text = match.groups()
+        if suffix_text is not None:
+            suffix = _digits(suffix_text)
+            if suffix != "0":
+                ranges.append((max(0, size - _number(suffix)), size - 1))
             continue
-        if last and int(last) < int(first):
+        first = _digits(first_text)
+        last = _digits(last_text) if last_text else None
+        if last is not None and _below(last, first):
             return None
-        if int(first) < size:
-            ranges.append((int(first), min(int(last), size - 1) if last else size - 1))
+        if _number(first) < size:
+            ranges.append((_number(first), min(_number(last), size - 1) if last is not None else size - 1))
     return ranges
 
 

@@ -20,13 +20,14 @@ from core.schema import problem
 from core.views import validated
 from downloads import selectors, services
 from downloads.links import link_resolve
-from downloads.models import Download, File
+from downloads.models import Download, File, FileLink
 from downloads.serializers import (
     DownloadCompleteInputSerializer,
     DownloadCreateInputSerializer,
     DownloadOutputSerializer,
     DownloadProgressInputSerializer,
     FileLinkInputSerializer,
+    FileLinkItemOutputSerializer,
     FileLinkOutputSerializer,
     FileOutputSerializer,
     FileUploadInputSerializer,
@@ -175,7 +176,19 @@ def _declared_length(request: Request) -> int:
     return length
 
 
-class FileLinkCreateView(APIView):
+class FileLinkListCreateView(generics.ListAPIView):
+    serializer_class = FileLinkItemOutputSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return FileLink.objects.none()
+        file = selectors.file_get_for(user=self.request.user, file_id=self.kwargs["file_id"])
+        return selectors.link_list_for(file=file)
+
+    @extend_schema(summary="The file's live signed links (never their URLs)")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
     @extend_schema(
         summary="Create a signed link to the file's current content",
         request=FileLinkInputSerializer,
@@ -189,6 +202,14 @@ class FileLinkCreateView(APIView):
         return Response(
             FileLinkOutputSerializer({"url": url, "expires_at": link.expires_at}).data, status=status.HTTP_201_CREATED
         )
+
+
+class FileLinkDetailView(APIView):
+    @extend_schema(summary="Revoke a signed link: it answers 410 at once", responses={204: None})
+    def delete(self, request: Request, file_id, link_id) -> Response:
+        file = selectors.file_get_for(user=request.user, file_id=file_id)
+        services.link_revoke(link=selectors.link_get_for(file=file, link_id=link_id), request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LinkContentView(_BytesView):

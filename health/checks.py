@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -15,6 +16,9 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
 DEADLINE_SECONDS = 2.0
+FAILED = "unavailable (the detail is in the server log)"
+
+logger = logging.getLogger(__name__)
 
 _migrations_ok = False  # once every migration is applied it stays so for this process
 
@@ -80,7 +84,8 @@ def _timed(check: Callable[[], None], result: dict[str, Any]) -> None:
     try:
         check()
     except Exception as exc:  # any failure of a dependency is a failed check, named in the report
-        result.update(status="fail", error=f"{type(exc).__name__}: {str(exc)[:200]}")
+        # The exception text can name hosts, users and paths: it goes to the log, not to the caller.
+        result.update(status="fail", error=FAILED, detail=f"{type(exc).__name__}: {str(exc)[:200]}")
     else:
         result.update(status="ok")
     result["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
@@ -101,4 +106,6 @@ def run_checks(checks: dict[str, Callable[[], None]] | None = None) -> dict[str,
         thread.join(max(0.0, deadline - time.monotonic()))
         if thread.is_alive():
             results[name] = {"status": "fail", "error": f"timed out after {DEADLINE_SECONDS}s"}
+        elif "detail" in results[name]:
+            logger.warning("readiness check %s failed: %s", name, results[name].pop("detail"))
     return results

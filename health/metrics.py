@@ -20,8 +20,10 @@ LATENCY = Histogram(
 
 
 def exposition() -> tuple[bytes, str]:
+    from background.metrics import background_exposition  # outbox, tasks and jobs, read from the database
+
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(), CONTENT_TYPE_LATEST
+        return generate_latest(registry) + background_exposition(), CONTENT_TYPE_LATEST
+    return generate_latest() + background_exposition(), CONTENT_TYPE_LATEST

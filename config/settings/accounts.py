@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from .env import env, env_int, env_list
+from .env import DEBUG, env, env_int, env_list, fail
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -37,7 +37,12 @@ LOCKOUT_FAILURES = env_int("LOCKOUT_FAILURES", 5)
 LOCKOUT_IP_FAILURES = env_int("LOCKOUT_IP_FAILURES", 50)
 LOCKOUT_WINDOW = env_int("LOCKOUT_WINDOW", 900)
 
+_email_url = env.str("EMAIL_URL", default="")
+if not DEBUG and (not _email_url or _email_url.startswith("consolemail:")):
+    # A console backend in production would print live verification and reset links to the logs.
+    fail("EMAIL_URL is not set (or is consolemail://); it is required when DEBUG is off (e.g. smtp://host:587)")
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)  # seconds per SMTP operation of the worker's every try
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
 # Base URL of the links in verification and reset e-mails (the front end that takes the token).
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:8000")

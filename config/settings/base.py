@@ -1,7 +1,7 @@
 """Core Django settings; the other concerns are composed at the bottom."""
 
 from .env import BASE_DIR, DEBUG, TESTING, VAR_DIR, env, env_int, env_list  # noqa: F401
-from .keys import SECRET_KEY  # noqa: F401
+from .keys import AUDIT_SIGNING_KEY, FILES_LINK_SIGNING_KEYS, SECRET_KEY, SECRET_KEY_FALLBACKS  # noqa: F401
 
 (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "auditlog",
+    "django_celery_beat",
     "core",
     "accounts",
     "audit",
@@ -28,6 +29,7 @@ INSTALLED_APPS = [
     "downloads",
     "uploads",
     "health",
+    "background",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +138,7 @@ STATIC_ROOT = VAR_DIR / "static"
 from .accounts import *  # noqa: E402,F403
 from .api import *  # noqa: E402,F403
 from .audit import *  # noqa: E402,F403
+from .background import *  # noqa: E402,F403
 from .configurations import *  # noqa: E402,F403
 from .files import *  # noqa: E402,F403
 from .logging import *  # noqa: E402,F403

@@ -6,7 +6,7 @@ import hashlib
 from cryptography.fernet import Fernet
 
 from .env import DEBUG, env_int, env_list, fail
-from .keys import SECRET_KEY
+from .keys import SECRET_KEY, generated_file
 
 
 def _checked(keys: list[str]) -> list[str]:
@@ -24,9 +24,12 @@ def _encryption_keys() -> list[str]:
     if keys:
         return _checked(keys)
     if DEBUG:
-        # DEBUG only: one Fernet key derived from SECRET_KEY so local setups need no configuration.
+        # DEBUG only: a key of its own generated under var/, so rotating SECRET_KEY leaves secrets readable.
+        # The key once derived from SECRET_KEY stays second, for what older local setups encrypted with it
+        # (`configs_rotate_keys` moves that to the new key).
+        generated = generated_file("config_encryption_key", Fernet.generate_key).read_text().strip()
         digest = hashlib.sha256(b"config-encryption:" + SECRET_KEY.encode()).digest()
-        return [base64.urlsafe_b64encode(digest).decode()]
+        return [generated, base64.urlsafe_b64encode(digest).decode()]
     fail("CONFIG_ENCRYPTION_KEYS is not set; it is required when DEBUG is off (comma list of Fernet keys)")
     return []
 

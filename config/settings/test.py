@@ -8,7 +8,9 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdefghijklmnop")
 os.environ.setdefault("CONFIG_ENCRYPTION_KEYS", "VO0qBKA0JDIwHSKSfNv9HnhF9feTmxShYqsvfn1nggs=")
+os.environ.setdefault("FILES_LINK_SIGNING_KEYS", "test-link-signing-key-not-for-production-0123456789")
 os.environ.setdefault("TESTING", "true")
+os.environ.setdefault("EMAIL_URL", "memorymail://")
 os.environ.setdefault("VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "var", "test"))
 
 from .base import *  # noqa: F403
@@ -21,3 +23,6 @@ MEDIA_ROOT = str(VAR_DIR / "media")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Unit and API tests run background tasks in-process (on commit, as in production); the worker tests
+# (tests/background/) run real worker processes with the production settings instead.
+CELERY_TASK_ALWAYS_EAGER = True

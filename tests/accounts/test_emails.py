@@ -12,6 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.test import override_settings
 
+from background.models import OutboxMessage
 from tests.accounts.conftest import TOKEN_URL
 from tests.support.servers import free_port
 
@@ -66,9 +67,11 @@ def test_registration__through_real_smtp__text_and_html_link_verifies(smtp_inbox
     assert after.status_code == 200
 
 
-def test_registration__smtp_down__account_kept_and_resend_possible(post_committed, caplog):
+def test_registration__smtp_down__account_kept_and_mail_left_for_a_retry(post_committed, caplog):
     with override_settings(**environ.Env.email_url_config(f"smtp://127.0.0.1:{free_port()}")):
         response = post_committed("/api/v1/auth/register/", {"email": "down@example.com", "password": PASSWORD})
 
     assert response.status_code == 201
-    assert "could not send the verify_email e-mail" in caplog.text
+    assert "outbox message failed, retry in" in caplog.text
+    [message] = OutboxMessage.objects.all()
+    assert (message.kind, message.status, message.attempts) == ("email", "pending", 1)

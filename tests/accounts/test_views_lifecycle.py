@@ -202,3 +202,13 @@ def test_account_export__200_profile_sessions_passkeys_files_and_own_audit_event
     assert [item["name"] for item in body["files"]] == ["mine.txt"]
     assert body["audit_events"] and {event["actor"] for event in body["audit_events"]} == {str(user.pk)}
     assert AuditEvent.objects.filter(action="user.exported", actor=str(user.pk)).exists()
+
+
+def test_email_change_confirm__address_held_by_unverified_account__replaces_it(user, user_client, committed):
+    committed(user_client.post, EMAIL_URL, {"new_email": "new@example.com", "password": DEFAULT_PASSWORD})
+    squatter = UserFactory(email="new@example.com", email_verified=False)
+
+    response = user_client.post(CONFIRM_URL, {"token": _token(mail.outbox[0])})
+
+    assert response.status_code == 200
+    assert not User.objects.filter(pk=squatter.pk).exists()

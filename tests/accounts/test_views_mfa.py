@@ -341,3 +341,16 @@ def test_mfa_verify__bad_body__400(api_client):
     response = api_client.post(MFA_VERIFY_URL, {"mfa_token": "x", "code": "1", "extra": 1})
 
     assert response.status_code == 400
+
+
+def test_schema__documents_the_two_step_login(api_client):
+    schema = api_client.get("/api/v1/schema/?format=json").json()
+
+    unauthorized = schema["paths"]["/api/v1/auth/token/"]["post"]["responses"]["401"]
+    ref = unauthorized["content"]["application/problem+json"]["schema"]["$ref"]
+    problem = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    assert {"mfa_token", "methods", "code"} <= set(problem["properties"])
+    assert "mfa_required" in unauthorized["description"]
+    assert "/api/v1/auth/mfa/verify/" in unauthorized["description"]
+    verify = schema["paths"]["/api/v1/auth/mfa/verify/"]["post"]
+    assert set(verify["responses"]) >= {"200", "401", "429"}

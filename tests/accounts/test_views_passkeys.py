@@ -264,3 +264,19 @@ def test_passkey_login__malformed_credential__400_or_401(credential):
     response = ContractAPIClient().post(LOGIN, {"credential": credential})
 
     assert response.status_code in (400, 401)
+
+
+def test_passkey_register__credential_already_registered__400(user_client, registered):
+    options = user_client.post(REGISTER_OPTIONS).json()
+
+    response = user_client.post(REGISTER, {"credential": registered.create(options), "name": "again"})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_credential"
+    assert Passkey.objects.count() == 1
+
+
+def test_passkey_login__user_handle_of_someone_else__401(other_user, registered):
+    registered.user_handle = other_user.pk.bytes
+
+    assert _login(registered.get(_login_options())).status_code == 401

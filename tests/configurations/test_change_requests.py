@@ -295,7 +295,7 @@ def test_configs_apply_scheduled_command__applies_due(editor_client, reviewer, p
     body = _propose(
         editor_client,
         [{"key": "timeout", "op": "set", "value": 5, "value_type": "integer"}],
-        scheduled_at=(timezone.now() + timedelta(seconds=1)).isoformat(),
+        scheduled_at=(timezone.now() + timedelta(hours=1)).isoformat(),
     )
     _client(reviewer).post(f"{CRS}{body['id']}/approve/")
     editor_client.post(f"{CRS}{body['id']}/apply/")

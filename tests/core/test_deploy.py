@@ -48,11 +48,13 @@ def test_dockerfile__hadolint__is_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_dockerfile__final_stage__is_slim_non_root_with_healthcheck_and_gunicorn():
+def test_dockerfile__final_stage__is_slim_non_root_with_healthcheck_and_gunicorn_by_default():
     final_stage = (ROOT / "Dockerfile").read_text().split("\nFROM ")[-1]
 
     assert final_stage.startswith("python:3.11-slim")
     assert "build-essential" not in final_stage
     assert "\nUSER 10001" in final_stage
     assert "HEALTHCHECK" in final_stage and "/health" in final_stage
-    assert 'ENTRYPOINT ["gunicorn", "-c", "config/gunicorn.conf.py"]' in final_stage
+    # CMD, not ENTRYPOINT: the same image runs the worker and the scheduler with another command.
+    assert 'CMD ["gunicorn", "-c", "config/gunicorn.conf.py"]' in final_stage
+    assert "ENTRYPOINT" not in final_stage

@@ -32,8 +32,25 @@ def test_readiness__failing_check__returns_503_naming_it(client, monkeypatch):
     assert response["Retry-After"]
     assert body["status"] == "fail"
     assert body["checks"]["cache"]["status"] == "fail"
-    assert "connection refused" in body["checks"]["cache"]["error"]
     assert body["checks"]["database"]["status"] == "ok"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readiness__failing_check__names_it_but_keeps_the_exception_text_in_the_log(client, monkeypatch, caplog):
+    def broken():
+        raise ConnectionError("connection to db-primary.internal:5432 as user app_rw refused")
+
+    monkeypatch.setitem(checks.CHECKS, "database", broken)
+    with caplog.at_level("WARNING", logger="health.checks"):
+        body = client.get("/ready").json()
+
+    assert body["checks"]["database"] == {
+        "status": "fail",
+        "error": checks.FAILED,
+        "latency_ms": pytest.approx(0, abs=50),
+    }
+    assert "db-primary" not in str(body) and "app_rw" not in str(body)
+    assert any("database" in r.getMessage() and "db-primary.internal" in r.getMessage() for r in caplog.records)
 
 
 def test_run_checks__hanging_check__fails_by_deadline(monkeypatch):
