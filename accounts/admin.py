@@ -1,15 +1,31 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
 
 from accounts.mfa import mfa_reset
 from accounts.models import User, UserSession
 from accounts.selectors import mfa_status
-from accounts.services import user_set_active, user_set_role
+from accounts.services import user_guard_last_admin, user_set_active, user_set_role
 from accounts.session_services import session_revoke
+from core.errors import ConflictError
+
+
+class AccountUserChangeForm(UserChangeForm):
+    def clean(self):
+        cleaned = super().clean()
+        stored = User.objects.filter(pk=self.instance.pk).first()
+        if stored is not None:
+            try:
+                user_guard_last_admin(user=stored, role=cleaned.get("role"), is_active=cleaned.get("is_active"))
+            except ConflictError as exc:
+                raise ValidationError(exc.detail, code=exc.code) from exc
+        return cleaned
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = AccountUserChangeForm
     ordering = ["email"]
     list_display = ["email", "display_name", "role", "email_verified", "is_active", "is_staff"]
     list_filter = ["role", "email_verified", "is_active", "is_staff"]

@@ -26,8 +26,8 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from audit.context import suppress_bulk_event
-from configurations import cache
 from configurations.models import ApiKey
+from core import cache
 
 KEYWORD = "Api-Key"
 _INVALID = "invalid"
