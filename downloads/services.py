@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from audit.services import record
-from core.errors import ConflictError, PayloadTooLargeError, PreconditionFailedError
+from core.errors import ApplicationError, ConflictError, PayloadTooLargeError, PreconditionFailedError, ValidationError
 from downloads.blobs import (
     BlobWriter,
     ContentHasher,
@@ -32,6 +32,7 @@ from downloads.links import link_token
 from downloads.models import Download, DownloadStatus, File, FileLink, StorageQuota
 
 QUOTA_EXCEEDED = "quota_exceeded"
+BODY_BLOCK_SIZE = 256 * 1024  # bytes read from a request body at a time
 
 
 def quota_for(owner: Any) -> int:
@@ -203,6 +204,22 @@ def blob_write_stream(*, blocks: Iterable[bytes], max_size: int) -> BlobWriter:
     return writer
 
 
+def file_replace_from_body(
+    *, file: File, read: Callable[[int], bytes], length: int, expected_sha256: str | None, request: Any = None
+) -> File:
+    """Replace `file`'s content with the `length` bytes of a raw request body, streamed (never whole in
+    memory): 413 past MAX_UPLOAD_SIZE or the owner's quota before a byte is stored, 400 `incomplete_body`
+    when the body ends early; then as file_replace_content."""
+    if length > settings.MAX_UPLOAD_SIZE:
+        raise PayloadTooLargeError(f"The content is larger than {settings.MAX_UPLOAD_SIZE} bytes.")
+    quota_ensure_available(owner=file.owner, additional_bytes=length - file.size)
+    writer = blob_write_stream(blocks=iter(lambda: read(BODY_BLOCK_SIZE), b""), max_size=length)
+    if writer.hasher.size != length:
+        writer.abort()
+        raise ApplicationError("The body ended before Content-Length bytes.", code="incomplete_body")
+    return file_replace_content(file=file, writer=writer, expected_sha256=expected_sha256, request=request)
+
+
 def file_replace_content(
     *, file: File, writer: BlobWriter, expected_sha256: str | None = None, request: Any = None
 ) -> File:
@@ -300,7 +317,7 @@ def download_update_progress(*, download: Download, bytes_received: int) -> Down
     download = Download.objects.select_for_update().get(pk=download.pk)
     _ensure_open(download)
     if bytes_received > download.size:
-        raise ConflictError("bytes_received is larger than the file.", code="beyond_size")
+        raise ValidationError({"bytes_received": "bytes_received is larger than the file."}, code="beyond_size")
     download.bytes_received = bytes_received
     download.status = DownloadStatus.IN_PROGRESS
     download.updated_at = timezone.now()

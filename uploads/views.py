@@ -16,9 +16,9 @@ from django.urls import Resolver404, resolve, reverse
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from core.errors import ApplicationError, PayloadTooLargeError
+from core.views import ApiViewSet
 from uploads import openapi, services
 from uploads.models import Concat, Upload
 from uploads.selectors import upload_get_for_user
@@ -37,22 +37,91 @@ from uploads.tus import (
 _REASONS = {460: "Checksum Mismatch"}  # not in http.HTTPStatus, so Django would say "Unknown Status Code"
 
 
-def _method(view: APIView) -> str | None:
+def _method(view: ApiViewSet) -> str | None:
     request = getattr(view, "request", None)  # None while drf-spectacular inspects the view
     return request.method if request is not None else None
 
 
-class TusView(APIView):
-    """Common tus behaviour: unauthenticated OPTIONS discovery, the version check, `Tus-Resumable` on
-    every response."""
+def _body(request: Request) -> tuple[Callable[[int], bytes], int | None]:
+    """The raw body as a bounded reader, and its declared length (None for a chunked body)."""
+    django_request = request._request
+    if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return request.META["wsgi.input"].read, None  # the server de-chunks; Django would see no body
+    return django_request.read, parse_non_negative(request.META.get("CONTENT_LENGTH") or "0", "Content-Length")
 
-    def setup(self, request, *args, **kwargs) -> None:
+
+def _state_headers(upload: Upload) -> dict[str, str]:
+    headers = {"Upload-Offset": str(upload.offset)}
+    if upload.file_id is not None:
+        headers["Upload-File-Id"] = str(upload.file_id)
+    else:  # unfinished, or a finished partial upload waiting for its final
+        headers["Upload-Expires"] = services.upload_expires_header(upload)
+    return headers
+
+
+def _length_headers(request: Request, upload: Upload) -> dict[str, str]:
+    headers = {"Upload-Defer-Length": "1"} if upload.length is None else {"Upload-Length": str(upload.length)}
+    if upload.concat == Concat.PARTIAL:
+        headers["Upload-Concat"] = "partial"
+    elif upload.concat == Concat.FINAL:
+        urls = (request.build_absolute_uri(reverse("v1:uploads-upload-detail", args=[pk])) for pk in upload.concat_of)
+        headers["Upload-Concat"] = "final;" + " ".join(urls)
+    return headers
+
+
+def _creation_length(request: Request) -> int | None:
+    """Upload-Length, or None for `Upload-Defer-Length: 1` (creation-defer-length); one of them is required."""
+    deferred = request.META.get("HTTP_UPLOAD_DEFER_LENGTH")
+    if deferred is None:
+        return parse_non_negative(request.headers.get("Upload-Length"), "Upload-Length")
+    if deferred.strip() != "1" or "HTTP_UPLOAD_LENGTH" in request.META:
+        raise ApplicationError(
+            "Send either Upload-Length or Upload-Defer-Length: 1.", code="upload_defer_length_invalid"
+        )
+    return None
+
+
+def _upload_ids(urls: list[str]) -> list[uuid.UUID]:
+    """The upload ids a final upload's `Upload-Concat` names, as URLs of this server (absolute or paths)."""
+    ids = []
+    for url in urls:
+        try:
+            match = resolve(urlsplit(url).path)
+        except (Resolver404, ValueError):  # ValueError: urlsplit refuses e.g. a malformed IPv6 host
+            match = None
+        if match is None or "upload_id" not in match.kwargs or not str(match.url_name or "").startswith("uploads-"):
+            raise ApplicationError(f"Upload-Concat names {url[:200]!r}, not an upload.", code="concat_invalid")
+        ids.append(match.kwargs["upload_id"])
+    return ids
+
+
+def _created(request: Request, upload: Upload) -> Response:
+    location = request.build_absolute_uri(reverse("v1:uploads-upload-detail", args=[upload.pk]))
+    return Response(status=status.HTTP_201_CREATED, headers={"Location": location, **_state_headers(upload)})
+
+
+def _metadata_header(metadata: dict[str, str | None]) -> str:
+    return ",".join(
+        key if value is None else f"{key} {base64.b64encode(value.encode()).decode()}"
+        for key, value in metadata.items()
+    )
+
+
+class UploadViewSet(ApiViewSet):
+    """tus uploads: creation (POST on the collection), offset (HEAD), append (PATCH) and termination
+    (DELETE); unauthenticated OPTIONS discovery, the version check, `Tus-Resumable` on every response."""
+
+    lookup_url_kwarg = "upload_id"
+    lookup_value_converter = "uuid"
+    queryset = Upload.objects.none()  # for the schema generator only; reads go through selectors
+
+    def dispatch(self, request, *args, **kwargs):
         # Clients behind proxies that drop PATCH or DELETE send POST with X-HTTP-Method-Override
         # (tus-js-client's overridePatchMethod); CORS already lets browsers send that header.
         override = request.META.get("HTTP_X_HTTP_METHOD_OVERRIDE", "").upper()
         if request.method == "POST" and override in ("PATCH", "DELETE"):
             request.method = override
-        super().setup(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
     def get_authenticators(self) -> list:
         # An OPTIONS request (tus discovery, CORS preflight) carries no credentials, and must not fail on any.
@@ -86,44 +155,8 @@ class TusView(APIView):
             },
         )
 
-
-def _body(request: Request) -> tuple[Callable[[int], bytes], int | None]:
-    """The raw body as a bounded reader, and its declared length (None for a chunked body)."""
-    django_request = request._request
-    if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
-        return request.META["wsgi.input"].read, None  # the server de-chunks; Django would see no body
-    return django_request.read, parse_non_negative(request.META.get("CONTENT_LENGTH") or "0", "Content-Length")
-
-
-def _state_headers(upload: Upload) -> dict[str, str]:
-    headers = {"Upload-Offset": str(upload.offset)}
-    if upload.file_id is not None:
-        headers["Upload-File-Id"] = str(upload.file_id)
-    else:  # unfinished, or a finished partial upload waiting for its final
-        headers["Upload-Expires"] = services.upload_expires_header(upload)
-    return headers
-
-
-def _length_headers(request: Request, upload: Upload) -> dict[str, str]:
-    headers = {"Upload-Defer-Length": "1"} if upload.length is None else {"Upload-Length": str(upload.length)}
-    if upload.concat == Concat.PARTIAL:
-        headers["Upload-Concat"] = "partial"
-    elif upload.concat == Concat.FINAL:
-        urls = (request.build_absolute_uri(reverse("v1:uploads-upload-detail", args=[pk])) for pk in upload.concat_of)
-        headers["Upload-Concat"] = "final;" + " ".join(urls)
-    return headers
-
-
-def _metadata_header(metadata: dict[str, str | None]) -> str:
-    return ",".join(
-        key if value is None else f"{key} {base64.b64encode(value.encode()).decode()}"
-        for key, value in metadata.items()
-    )
-
-
-class UploadCollectionView(TusView):
     @openapi.upload_create_schema
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         concat = parse_concat(request.headers.get("Upload-Concat"))
         metadata = parse_metadata(request.headers.get("Upload-Metadata"))
         if isinstance(concat, list):  # a final upload: made of partials at once, it takes no body
@@ -149,40 +182,7 @@ class UploadCollectionView(TusView):
             )
         return _created(request, upload)
 
-
-def _creation_length(request: Request) -> int | None:
-    """Upload-Length, or None for `Upload-Defer-Length: 1` (creation-defer-length); one of them is required."""
-    deferred = request.META.get("HTTP_UPLOAD_DEFER_LENGTH")
-    if deferred is None:
-        return parse_non_negative(request.headers.get("Upload-Length"), "Upload-Length")
-    if deferred.strip() != "1" or "HTTP_UPLOAD_LENGTH" in request.META:
-        raise ApplicationError(
-            "Send either Upload-Length or Upload-Defer-Length: 1.", code="upload_defer_length_invalid"
-        )
-    return None
-
-
-def _upload_ids(urls: list[str]) -> list[uuid.UUID]:
-    """The upload ids a final upload's `Upload-Concat` names, as URLs of this server (absolute or paths)."""
-    ids = []
-    for url in urls:
-        try:
-            match = resolve(urlsplit(url).path)
-        except (Resolver404, ValueError):  # ValueError: urlsplit refuses e.g. a malformed IPv6 host
-            match = None
-        if match is None or not match.url_name or not match.url_name.startswith("uploads-upload-detail"):
-            raise ApplicationError(f"Upload-Concat names {url[:200]!r}, not an upload.", code="concat_invalid")
-        ids.append(match.kwargs["upload_id"])
-    return ids
-
-
-def _created(request: Request, upload: Upload) -> Response:
-    location = request.build_absolute_uri(reverse("v1:uploads-upload-detail", args=[upload.pk]))
-    return Response(status=status.HTTP_201_CREATED, headers={"Location": location, **_state_headers(upload)})
-
-
-class UploadDetailView(TusView):
-    def head(self, request: Request, upload_id: uuid.UUID) -> Response:
+    def offset(self, request: Request, upload_id: uuid.UUID) -> Response:
         upload = upload_get_for_user(user=request.user, upload_id=upload_id)
         services.ensure_upload_open(upload)
         headers = {"Cache-Control": "no-store", **_state_headers(upload), **_length_headers(request, upload)}
@@ -191,7 +191,7 @@ class UploadDetailView(TusView):
         return Response(status=status.HTTP_200_OK, headers=headers)
 
     @openapi.upload_append_schema
-    def patch(self, request: Request, upload_id: uuid.UUID) -> Response:
+    def append(self, request: Request, upload_id: uuid.UUID) -> Response:
         ensure_offset_content_type(request.content_type)
         offset = parse_non_negative(request.headers.get("Upload-Offset"), "Upload-Offset")
         checksum = parse_checksum(request.headers.get("Upload-Checksum"))
@@ -210,7 +210,7 @@ class UploadDetailView(TusView):
         return Response(status=status.HTTP_204_NO_CONTENT, headers=_state_headers(upload))
 
     @openapi.upload_terminate_schema
-    def delete(self, request: Request, upload_id: uuid.UUID) -> Response:
+    def terminate(self, request: Request, upload_id: uuid.UUID) -> Response:
         upload = upload_get_for_user(user=request.user, upload_id=upload_id)
         services.upload_terminate(upload=upload, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
