@@ -8,7 +8,8 @@ def _user_saved(sender, instance, created, **kwargs) -> None:
     forget_user(instance)
     changed, keep_session_id = instance.pop_password_change()
     if changed and not created:
-        from accounts.session_services import RevocationReason, sessions_revoke_for_user
+        from accounts.models import RevocationReason
+        from accounts.session_services import sessions_revoke_for_user
 
         keep = str(keep_session_id) if keep_session_id else None
         sessions_revoke_for_user(user=instance, reason=RevocationReason.PASSWORD_CHANGED, keep_session_id=keep)

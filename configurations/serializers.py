@@ -53,6 +53,14 @@ class EnvironmentUpdateInputSerializer(NamespaceUpdateInputSerializer):
     required_approvals = serializers.IntegerField(min_value=1, max_value=5, required=False)
 
 
+class ConfigurationDeleteQueryInputSerializer(StrictSerializer):
+    recursive = serializers.ChoiceField(
+        choices=["true", "false"],
+        default="false",
+        help_text="`true` deletes everything below too, in one transaction; else a non-empty one is 409 `not_empty`.",
+    )
+
+
 class EntryPatchInputSerializer(StrictSerializer):
     """Any subset of the writable fields; a new version either way."""
 
