@@ -58,8 +58,7 @@ def account_delete(*, user: User, password: str, code: str | None, request: Any 
 
 
 def _erase(user: User) -> None:
-    # A queryset update, not save(): the model-change trail records only the new (erased) values,
-    # never the old address or name.
+    # No audit event holds the old address or name: `user.deleted` (above) names the user by id only.
     User.objects.filter(pk=user.pk).update(
         email=f"{uuid.UUID(str(user.pk)).hex}@{ERASED_DOMAIN}",
         display_name="",

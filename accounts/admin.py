@@ -1,15 +1,41 @@
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 
 from accounts.mfa import mfa_reset
 from accounts.models import User, UserSession
 from accounts.selectors import mfa_status
-from accounts.services import user_set_active, user_set_role
+from accounts.services import user_guard_last_admin, user_set_active, user_set_role
 from accounts.session_services import session_revoke
+from audit.admin import AuditedModelAdmin
+from core.errors import ConflictError
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(AuditedModelAdmin, DjangoGroupAdmin):
+    """Roles are groups: what a role may do is its permissions (edits recorded as model.auth.group.*)."""
+
+
+class AccountUserChangeForm(UserChangeForm):
+    def clean(self):
+        cleaned = super().clean()
+        stored = User.objects.filter(pk=self.instance.pk).first()
+        if stored is not None:
+            try:
+                user_guard_last_admin(user=stored, role=cleaned.get("role"), is_active=cleaned.get("is_active"))
+            except ConflictError as exc:
+                raise ValidationError(exc.detail, code=exc.code) from exc
+        return cleaned
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
+    form = AccountUserChangeForm
     ordering = ["email"]
     list_display = ["email", "display_name", "role", "email_verified", "is_active", "is_staff"]
     list_filter = ["role", "email_verified", "is_active", "is_staff"]

@@ -2,7 +2,7 @@
 
 simplejwt checks the token (signature with the configured algorithm only, expiry, type); then the
 token's session must be live, which costs one read of the shared cache and no query: the cached
-session state carries the user (accounts.revocation; the database answers on a miss). A revoked
+session state carries the minimal principal (accounts.revocation; the database answers on a miss). A revoked
 session's access tokens fail at once on every worker and instance; so do those of a deactivated or
 deleted user.
 """
@@ -16,7 +16,8 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
 from accounts.models import User
-from accounts.revocation import session_user
+from accounts.principal import Principal
+from accounts.revocation import session_principal
 from accounts.tokens import SESSION_CLAIM
 from oauth.authentication import OAuthAccessToken, is_oauth_access_token, oauth_access_token_validate
 
@@ -33,10 +34,15 @@ class SessionJWTAuthentication(JWTAuthentication):
             # simplejwt lists every token class it tried; one plain message is enough for a client.
             raise AuthenticationFailed("The access token is invalid or expired.", code="token_not_valid") from exc
 
-    def get_user(self, validated_token: Token | OAuthAccessToken) -> User:  # type: ignore[override]
+    def authenticate(self, request):
+        self.request = request  # for get_user: its throttle check rides the session check's round trip
+        return super().authenticate(request)
+
+    def get_user(self, validated_token: Token | OAuthAccessToken) -> Principal | User:  # type: ignore[override]
         if isinstance(validated_token, OAuthAccessToken):
             return validated_token.user
-        user = session_user(str(validated_token[SESSION_CLAIM]))
+        user_id = str(validated_token.get(api_settings.USER_ID_CLAIM))
+        user = session_principal(str(validated_token[SESSION_CLAIM]), getattr(self, "request", None), user_id)
         if user is None:
             raise AuthenticationFailed("The session of this token has ended.", code="session_revoked")
         if str(user.pk) != str(validated_token.get(api_settings.USER_ID_CLAIM)) or not user.is_active:

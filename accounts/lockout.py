@@ -20,7 +20,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from accounts.shared_cache import cache_required
+from core.cache import cache_required
 from core.net import ip_bucket
 
 

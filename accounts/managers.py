@@ -4,11 +4,9 @@ from typing import Any
 
 from django.contrib.auth.base_user import BaseUserManager
 
-from audit.querysets import AuditedQuerySet
 
-
-class UserManager(BaseUserManager.from_queryset(AuditedQuerySet)):  # type: ignore[misc]
-    """E-mail login; bulk writes of users are recorded in the audit trail (audit.querysets)."""
+class UserManager(BaseUserManager):
+    """E-mail login."""
 
     use_in_migrations = True
 

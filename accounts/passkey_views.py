@@ -20,7 +20,7 @@ from accounts.passkeys import (
 )
 from accounts.permissions import AnonymousPost
 from accounts.serializers import AccountTokenPairOutputSerializer
-from accounts.views import NO_STORE, PUBLIC_AUTH, UUID_PATTERN, _token_response
+from accounts.views import NO_STORE, PUBLIC_AUTH, _token_response
 from core.schema import problem
 from core.throttles import AuthThrottle
 from core.views import ApiViewSet, validated
@@ -34,7 +34,7 @@ class PasskeyViewSet(ApiViewSet):
     serializer_class = s.PasskeyOutputSerializer
     throttle_classes = [AuthThrottle]
     throttle_scope = "auth"
-    lookup_value_regex = UUID_PATTERN
+    lookup_value_converter = "uuid"
 
     def get_permissions(self) -> list:
         return [AnonymousPost()] if self.action in PUBLIC_ACTIONS else [IsAuthenticated()]

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from accounts.models import User, UserSession
 from accounts.roles import Role
 from core.schema import ProblemDetailSerializer
-from core.serializers import StrictSerializer
+from core.serializers import OutputModelSerializer, StrictSerializer
 
 # Bounded so a megabyte "password" cannot make the hasher a denial of service.
 PASSWORD_MAX_LENGTH = 1024
@@ -17,7 +17,7 @@ def _password_field(**kwargs) -> serializers.CharField:
     return serializers.CharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False, write_only=True, **kwargs)
 
 
-class AccountUserOutputSerializer(serializers.ModelSerializer):
+class AccountUserOutputSerializer(OutputModelSerializer):
     class Meta:
         model = User
         fields = ["id", "email", "display_name", "email_verified", "role", "is_active", "date_joined"]

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from accounts.emails import send_password_reset_email, send_verification_email
 from accounts.models import RevocationReason, User
@@ -138,13 +139,33 @@ def user_update_profile(*, user: User, display_name: str, request: Any = None) -
     return user
 
 
+def user_guard_last_admin(*, user: User, role: str | None = None, is_active: bool | None = None) -> None:
+    """409 when the change would leave no active administrator (nobody could manage accounts any more).
+    Call inside the transaction of the change: the other administrators' rows are locked meanwhile."""
+    stays_admin = (is_active if is_active is not None else user.is_active) and (
+        (role if role is not None else user.role) == Role.ADMIN
+    )
+    if stays_admin or not User.objects.filter(pk=user.pk, is_active=True).filter(_ADMINS).exists():
+        return
+    others = User.objects.select_for_update().filter(_ADMINS, is_active=True).exclude(pk=user.pk)
+    if not list(others.values_list("pk", flat=True)):
+        raise ConflictError("This is the last administrator: name another one first.", code="last_admin")
+
+
+_ADMINS = Q(role=Role.ADMIN) | Q(is_superuser=True)
+
+
 @transaction.atomic
 def user_set_role(*, user: User, role: str, actor: User | None = None, request: Any = None) -> User:
-    """Give `user` the role `role`: the field, the matching group (other groups kept) and staff status."""
+    """Give `user` the role `role`: the field, the matching group (other groups kept) and staff status.
+    A superuser given another role stops being one: its role would otherwise say less than it may do."""
+    user_guard_last_admin(user=user, role=role)
     old = user.role
     user.role = Role(role)
+    if user.role != Role.ADMIN:
+        user.is_superuser = False
     user.is_staff = user.role == Role.ADMIN or user.is_superuser
-    user.save(update_fields=["role", "is_staff"])
+    user.save(update_fields=["role", "is_staff", "is_superuser"])
     user.groups.remove(*Group.objects.filter(name__in=Role.values).exclude(name=user.role))
     user.groups.add(*Group.objects.filter(name=user.role))
     if old != user.role:
@@ -156,6 +177,7 @@ def user_set_role(*, user: User, role: str, actor: User | None = None, request: 
 def user_set_active(*, user: User, is_active: bool, actor: User | None = None, request: Any = None) -> User:
     if user.is_active == is_active:
         return user
+    user_guard_last_admin(user=user, is_active=is_active)
     user.is_active = is_active
     user.save(update_fields=["is_active"])
     if not is_active:

@@ -4,7 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts import lifecycle_views, mfa_views, passkey_views, views
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("auth/sessions", views.AccountSessionViewSet, basename="accounts-session")
 router.register("auth", views.AuthViewSet, basename="accounts-auth")
 router.register("auth", mfa_views.MfaViewSet, basename="accounts-mfa")

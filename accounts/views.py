@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -35,7 +36,6 @@ from core.schema import problem
 from core.throttles import AuthThrottle
 from core.views import ApiViewSet, validated
 
-UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 ACCEPTED = "If the address belongs to an account, an e-mail is on its way."
 # Public endpoints: no credentials needed, but a presented Bearer token is still checked (a bad one is 401).
 PUBLIC_AUTH = [{"bearerAuth": []}, {}]
@@ -214,7 +214,7 @@ class AccountSessionViewSet(ApiViewSet):
     serializer_class = s.AccountSessionOutputSerializer
     throttle_classes = [AuthThrottle]
     throttle_scope = "auth"
-    lookup_value_regex = UUID_PATTERN
+    lookup_value_converter = "uuid"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -230,7 +230,7 @@ class AccountSessionViewSet(ApiViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(tags=["auth"], responses={204: None, 503: CACHE_DOWN})
-    def destroy(self, request: Request, pk: str) -> Response:
+    def destroy(self, request: Request, pk: uuid.UUID) -> Response:
         session_revoke(session=self.get_object(), actor=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -246,7 +246,7 @@ class AccountUserViewSet(ApiViewSet):
         "partial_update": ["accounts.view_user", "accounts.change_user"],
         "me": PUBLIC,
     }
-    lookup_value_regex = UUID_PATTERN
+    lookup_value_converter = "uuid"
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -258,7 +258,7 @@ class AccountUserViewSet(ApiViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(tags=["users"])
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: Request, pk: uuid.UUID) -> Response:
         return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(
@@ -270,7 +270,7 @@ class AccountUserViewSet(ApiViewSet):
             503: CACHE_DOWN,
         },
     )
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: Request, pk: uuid.UUID) -> Response:
         data = validated(s.AccountUserAdminUpdateInputSerializer, request)
         user = user_update(user=self.get_object(), actor=request.user, request=request, **data)
         return Response(self.get_serializer(user).data)

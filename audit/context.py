@@ -1,4 +1,4 @@
-"""The request being served, for events recorded without an explicit `request` (model changes, services).
+"""The request being served, for events recorded without an explicit `request`.
 
 Set by `audit.middleware.AuditRequestMiddleware`; read lazily at record time, so the actor is whoever DRF
 authenticated by then (DRF copies its authenticated user and auth onto the Django request). This is why
@@ -27,21 +27,3 @@ def serving(request: Any) -> Iterator[None]:
         yield
     finally:
         _current_request.reset(token)
-
-
-_bulk_event_suppressed: contextvars.ContextVar[bool] = contextvars.ContextVar("audit_bulk_suppressed", default=False)
-
-
-def suppressed_bulk_event() -> bool:
-    return _bulk_event_suppressed.get()
-
-
-@contextlib.contextmanager
-def suppress_bulk_event() -> Iterator[None]:
-    """`AuditedQuerySet.update()` records nothing inside this block: for bulk_update (which records per-object
-    diffs itself) and for usage bookkeeping that is not a change (an API key's last use)."""
-    token = _bulk_event_suppressed.set(True)
-    try:
-        yield
-    finally:
-        _bulk_event_suppressed.reset(token)

@@ -92,10 +92,3 @@ def strip_secrets(value: Any) -> Any:
     if isinstance(value, str):
         return scrub_text(value)
     return value
-
-
-def scrub_text_deep(value: Any) -> Any:
-    """Like strip_secrets but without the key-name rule: for fields known to hold identifiers, not secrets."""
-    if isinstance(value, list):
-        return [scrub_text_deep(item) for item in value]
-    return scrub_text(value) if isinstance(value, str) else value

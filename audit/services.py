@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -14,13 +13,11 @@ from django.utils import timezone
 from audit.chain import HASHED_FIELDS, compute_hash, hash_sql, normalize_ip, normalize_json
 from audit.context import current_request
 from audit.models import ActorType, AuditChainHead, AuditCheckpoint, AuditEvent
-from audit.redaction import MASK, scrub_text, scrub_text_deep, strip_secrets
-from audit.registry import options_for
+from audit.redaction import scrub_text, strip_secrets
 from core.net import client_ip
 from core.request_context import current_request_id
 
 _ACTION = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)+$")
-_PLAIN = (str, int, float, bool, type(None))
 
 
 def _actor_of(actor: Any, request: Any) -> tuple[str, str]:
@@ -61,13 +58,9 @@ def _lock_head() -> AuditChainHead:
     return head
 
 
-def _sanitize(value: Any, public: Iterable[str] = ()) -> Any:
-    """Plain JSON with secrets stripped; top-level `public` keys are only scrubbed of credential-like text."""
-    value = normalize_json(value)
-    if not isinstance(value, dict):
-        return strip_secrets(value)
-    kept = {key: scrub_text_deep(item) for key, item in value.items() if key in public}
-    return {**strip_secrets({key: item for key, item in value.items() if key not in public}), **kept}
+def _sanitize(value: Any) -> Any:
+    """Plain JSON with secrets stripped (audit.redaction)."""
+    return strip_secrets(normalize_json(value))
 
 
 def record(
@@ -103,35 +96,17 @@ def record(
     )
 
 
-def record_model_change(verb: str, instance: models.Model, diff: dict[str, list[Any]]) -> AuditEvent:
-    """A model change captured by audit.registry: `model.<app>.<model>.<verb>` with its field diff."""
-    options = options_for(type(instance))
+def record_model_change(
+    verb: str, instance: models.Model, changes: dict[str, Any], *, request: Any = None
+) -> AuditEvent:
+    """An admin edit of a model without a service (audit.registry): `model.<app>.<model>.<verb>`."""
     return _append(
         f"model.{instance._meta.label_lower}.{verb}",
         actor=None,
         target=instance,
-        changes=_sanitize(diff, options.public),
+        changes=_sanitize(changes),
         metadata={},
-        request=None,
-    )
-
-
-def record_bulk_update(model: type[models.Model], ids: list[Any], values: dict[str, Any]) -> AuditEvent:
-    """A `queryset.update()` of an audited model: the new values (masked as the registry says) and the ids."""
-    options = options_for(model)
-    masked = options.masked_fields() | set(options.mask_when)
-    changes = {
-        name: [None, MASK if name in masked else (value if isinstance(value, _PLAIN) else str(value))]
-        for name, value in values.items()
-        if name not in options.exclude
-    }
-    return _append(
-        f"model.{model._meta.label_lower}.bulk_updated",
-        actor=None,
-        target=None,
-        changes=_sanitize(changes, options.public),
-        metadata={"target_type": model._meta.label_lower, "ids": [str(pk) for pk in ids], "count": len(ids)},
-        request=None,
+        request=request,
     )
 
 

@@ -4,7 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from audit import views
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("audit/events", views.AuditEventViewSet, basename="audit-event")
 
 urlpatterns = router.urls

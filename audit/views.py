@@ -24,7 +24,7 @@ class AuditEventViewSet(ApiViewSet):
     filterset_class = AuditEventFilter
     permission_classes = [ActionPermission]
     action_permissions = {"list": _VIEW, "retrieve": _VIEW, "metadata": _VIEW}
-    lookup_value_regex = "[0-9]+"
+    lookup_value_converter = "int"
 
     def get_queryset(self):
         return event_list()
@@ -35,5 +35,5 @@ class AuditEventViewSet(ApiViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(tags=["audit"], summary="One audit event")
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: Request, pk: int) -> Response:
         return Response(self.get_serializer(self.get_object()).data)

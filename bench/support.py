@@ -1,25 +1,17 @@
-"""Helpers shared by the benchmark modules: a free loopback port and the environment of a benchmark server."""
+"""Helpers shared by the benchmark modules: the environment of a benchmark server, and the one gunicorn launcher
+(tests/support/launcher.py, shared with the tests and the load runs)."""
 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 from config.settings.keygen import generate_signing_key
+from tests.support.launcher import ROOT, free_port, start_gunicorn, stop
+
+__all__ = ["ROOT", "free_port", "server_env", "start_gunicorn", "stop"]
 
 BENCH_ENCRYPTION_KEY = "VO0qBKA0JDIwHSKSfNv9HnhF9feTmxShYqsvfn1nggs="  # throw-away, benchmark data only
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def server_env(var_dir: Path, **overrides: str) -> dict[str, str]:
@@ -41,35 +33,3 @@ def server_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     )
     env.update(overrides)
     return env
-
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def start_gunicorn(env: dict[str, str], port: int, *args: str, timeout: float = 120) -> subprocess.Popen:
-    """Start gunicorn (config/gunicorn.conf.py, `args` appended) on 127.0.0.1:`port`; return once /health
-    answers. Its stderr goes to a temporary file, not a pipe: a pipe nobody reads would fill up during a long
-    measurement and stall the server."""
-    command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", *args]
-    with tempfile.TemporaryFile() as log:  # the child keeps its own descriptor after we close ours
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):  # nosec B310 - loopback
-                    return process
-            except OSError:
-                time.sleep(0.2)
-        stop(process)
-        log.seek(0)
-        raise RuntimeError(f"gunicorn on port {port} did not start: {log.read().decode(errors='replace')[-2000:]}")
-
-
-def stop(process: subprocess.Popen, timeout: float = 30) -> None:
-    """Terminate a server we started (by its PID), killing it if it does not exit in time."""
-    process.terminate()
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

@@ -5,17 +5,7 @@ from django.contrib import admin
 
 from configurations.models import ApiKey, Entry, EntryVersion, Environment, Namespace
 from configurations.values import MASK
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from core.admin import ReadOnlyAdmin
 
 
 class EntryVersionInline(admin.TabularInline):

@@ -25,9 +25,8 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from audit.context import suppress_bulk_event
-from configurations import cache
 from configurations.models import ApiKey
+from core import cache
 
 KEYWORD = "Api-Key"
 _INVALID = "invalid"
@@ -96,10 +95,9 @@ def _touch(principal: ApiKeyPrincipal, key_hash: str, now: float) -> ApiKeyPrinc
     if principal.last_used_at is not None and now - principal.last_used_at < interval:
         return principal
     moment = timezone.now()
-    with suppress_bulk_event():  # usage bookkeeping, not a change to the key
-        ApiKey.objects.filter(pk=principal.pk).filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lt=moment - timedelta(seconds=interval))
-        ).update(last_used_at=moment)
+    ApiKey.objects.filter(pk=principal.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=moment - timedelta(seconds=interval))
+    ).update(last_used_at=moment)
     touched = replace(principal, last_used_at=now)
     cache.set_value(record_cache_key(key_hash), astuple(touched), settings.CONFIG_API_KEY_CACHE_TTL)
     return touched

@@ -6,8 +6,6 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
-from audit.querysets import AuditedQuerySet
-
 SLUG_PATTERN = r"[a-z0-9-]{1,64}"
 KEY_PATTERN = r"[A-Za-z0-9_.-]{1,128}"
 slug_validator = RegexValidator(rf"^{SLUG_PATTERN}\Z", "Use 1 to 64 of a-z, 0-9 and '-'.", code="invalid_slug")
@@ -30,8 +28,6 @@ class Namespace(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = AuditedQuerySet.as_manager()
-
     class Meta:
         ordering = ["slug"]
 
@@ -52,8 +48,6 @@ class Environment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug"]
@@ -80,8 +74,6 @@ class Entry(models.Model):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-
-    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["key"]
@@ -155,8 +147,6 @@ class ApiKey(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-
-    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

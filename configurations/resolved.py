@@ -24,11 +24,11 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from configurations import cache
 from configurations.crypto import decrypt_value, fernet
 from configurations.models import Entry, Environment
 from configurations.values import MASK
 from configurations.watch_channel import publish as publish_change
+from core import cache
 from core.errors import NotFoundError
 
 

@@ -24,7 +24,7 @@ from configurations.models import (
     ValueType,
 )
 from configurations.values import MASK
-from core.serializers import StrictSerializer
+from core.serializers import OutputModelSerializer, StrictSerializer
 
 _SLUG = {"regex": rf"^{SLUG_PATTERN}\Z", "max_length": 64, "help_text": "1 to 64 of a-z, 0-9 and '-'."}
 _DESCRIPTION = {"max_length": 500, "allow_blank": True, "required": False}
@@ -51,6 +51,14 @@ class EnvironmentUpdateInputSerializer(NamespaceUpdateInputSerializer):
         required=False, help_text="Entries then change only through approved change requests."
     )
     required_approvals = serializers.IntegerField(min_value=1, max_value=5, required=False)
+
+
+class ConfigurationDeleteQueryInputSerializer(StrictSerializer):
+    recursive = serializers.ChoiceField(
+        choices=["true", "false"],
+        default="false",
+        help_text="`true` deletes everything below too, in one transaction; else a non-empty one is 409 `not_empty`.",
+    )
 
 
 class EntryPatchInputSerializer(StrictSerializer):
@@ -102,7 +110,7 @@ class EnvironmentOutputSerializer(serializers.ModelSerializer):
         fields = ["namespace", "slug", "description", "protected", "required_approvals", "created_at", "updated_at"]
 
 
-class _RevealingSerializer(serializers.ModelSerializer):
+class _RevealingSerializer(OutputModelSerializer):
     value = serializers.SerializerMethodField(help_text='The value; `"********"` for a secret unless revealed.')
 
     @extend_schema_field(OpenApiTypes.ANY)

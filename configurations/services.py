@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from audit.context import suppress_bulk_event
 from audit.services import record
 from configurations import access, events
 from configurations.authentication import forget_keys, hash_key
@@ -49,6 +48,9 @@ def _save_new(obj: models.Model, conflict: str, code: str) -> None:
         raise ConflictError(conflict, code=code) from None
 
 
+NOT_EMPTY = "not_empty"
+
+
 def _location(environment: Environment) -> dict[str, str]:
     return {"namespace": environment.namespace.slug, "environment": environment.slug}
 
@@ -74,10 +76,26 @@ def namespace_update(*, namespace: Namespace, description: str, actor: Any, requ
 
 
 @transaction.atomic
-def namespace_delete(*, namespace: Namespace, actor: Any, request: Any = None) -> None:
-    if namespace.environments.exists():
-        raise ConflictError("The namespace still has environments; delete them first.", code="namespace_not_empty")
-    record("config.namespace.deleted", actor=actor, target=namespace, changes={"slug": namespace.slug}, request=request)
+def namespace_delete(*, namespace: Namespace, recursive: bool = False, actor: Any, request: Any = None) -> None:
+    """Delete an empty namespace; with `recursive`, its environments and all they hold first, in this one
+    transaction (409 `not_empty` without it)."""
+    environments = list(namespace.environments.all())
+    if environments and not recursive:
+        raise ConflictError(
+            "The namespace still has environments: delete them, or pass ?recursive=true.", code=NOT_EMPTY
+        )
+    entries = 0
+    for environment in environments:
+        entries += environment_delete(environment=environment, recursive=True, actor=actor, request=request)
+    metadata = {"recursive": True, "environments": len(environments), "entries": entries} if recursive else None
+    record(
+        "config.namespace.deleted",
+        actor=actor,
+        target=namespace,
+        changes={"slug": namespace.slug},
+        metadata=metadata,
+        request=request,
+    )
     namespace.delete()
 
 
@@ -117,16 +135,21 @@ def environment_update(*, environment: Environment, actor: Any, request: Any = N
 
 
 @transaction.atomic
-def environment_delete(*, environment: Environment, actor: Any, request: Any = None) -> None:
-    if environment.entries.exists():
-        raise ConflictError("The environment still has entries; delete them first.", code="environment_not_empty")
+def environment_delete(*, environment: Environment, recursive: bool = False, actor: Any, request: Any = None) -> int:
+    """Delete an environment without entries; with `recursive`, its entries too (their versions and API
+    keys go with it), in this one transaction (409 `not_empty` without it). Returns how many entries went."""
+    entries = environment.entries.count()
+    if entries and not recursive:
+        raise ConflictError("The environment still has entries: delete them, or pass ?recursive=true.", code=NOT_EMPTY)
     key_hashes = list(environment.api_keys.values_list("key_hash", flat=True))
-    record(
-        "config.environment.deleted", actor=actor, target=environment, metadata=_location(environment), request=request
-    )
+    metadata = _location(environment)
+    if recursive:
+        metadata.update(recursive=True, entries=entries)
+    record("config.environment.deleted", actor=actor, target=environment, metadata=metadata, request=request)
     invalidate_on_commit(environment)
     environment.delete()
     transaction.on_commit(lambda: forget_keys(key_hashes))
+    return entries
 
 
 # Entries ---------------------------------------------------------------------------------------------
@@ -417,8 +440,7 @@ def encryption_keys_rotate() -> int:
         for pk, token in rows.iterator():
             # A queryset UPDATE: the ciphertext changes, the immutable version's content does not; the
             # rotation is recorded once below, not per row.
-            with suppress_bulk_event():
-                model.objects.filter(pk=pk).update(value_encrypted=rotate_token(token))
+            model.objects.filter(pk=pk).update(value_encrypted=rotate_token(token))
             count += 1
     record("config.keys.rotated", actor=SYSTEM_ACTOR, metadata={"values": count})
     return count

@@ -11,6 +11,7 @@ from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,6 +24,7 @@ from configurations.serializers import (
     ApiKeyCreatedOutputSerializer,
     ApiKeyCreateInputSerializer,
     ApiKeyOutputSerializer,
+    ConfigurationDeleteQueryInputSerializer,
     EntryCreateInputSerializer,
     EntryOutputSerializer,
     EntryPatchInputSerializer,
@@ -105,8 +107,9 @@ def _slug_views(output: type, create_input: type, update_input: type, noun: str)
             responses={200: output},
         ),
         "destroy": extend_schema(
-            summary=f"Delete an empty {noun} (admin)",
-            responses={204: None, 409: problem(f"The {noun} is not empty.")},
+            summary=f"Delete a {noun} (admin): an empty one, or with ?recursive=true all below it",
+            parameters=[ConfigurationDeleteQueryInputSerializer],
+            responses={204: None, 409: problem(f"The {noun} is not empty (`not_empty`) and recursive is not true.")},
         ),
     }
 
@@ -119,6 +122,8 @@ _NAMESPACE_SCHEMA = _slug_views(
 class NamespaceViewSet(ConfigurationViewSet):
     """Namespaces: one per service or application; admins manage them, everyone with a role reads."""
 
+    lookup_url_kwarg = "ns"
+    lookup_value_converter = "cfgslug"
     queryset = Namespace.objects.none()  # for the schema generator only; reads go through selectors
     action_permissions = {
         "list": PUBLIC,  # scoped: a global reader sees all, anyone else the namespaces they are a member of
@@ -155,7 +160,9 @@ class NamespaceViewSet(ConfigurationViewSet):
 
     @_NAMESPACE_SCHEMA["destroy"]
     def destroy(self, request: Request, ns: str) -> Response:
-        services.namespace_delete(namespace=selectors.namespace_get(slug=ns), actor=request.user, request=request)
+        namespace = selectors.namespace_get(slug=ns)
+        recursive = _recursive(request)
+        services.namespace_delete(namespace=namespace, recursive=recursive, actor=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -167,6 +174,8 @@ _ENVIRONMENT_SCHEMA = _slug_views(
 class EnvironmentViewSet(ConfigurationViewSet):
     """Environments of a namespace (development, production, ...)."""
 
+    lookup_url_kwarg = "env"
+    lookup_value_converter = "cfgslug"
     queryset = Environment.objects.none()
     action_permissions = {
         "list": ["configurations.view_environment"],
@@ -202,8 +211,14 @@ class EnvironmentViewSet(ConfigurationViewSet):
 
     @_ENVIRONMENT_SCHEMA["destroy"]
     def destroy(self, request: Request, ns: str, env: str) -> Response:
-        services.environment_delete(environment=self.environment(), actor=request.user, request=request)
+        environment = self.environment()
+        recursive = _recursive(request)
+        services.environment_delete(environment=environment, recursive=recursive, actor=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _recursive(request: Request) -> bool:
+    return validated(ConfigurationDeleteQueryInputSerializer, request, query=True)["recursive"] == "true"
 
 
 def _if_match(request: Request, *, required: bool = True) -> list[str] | None:
@@ -218,6 +233,8 @@ def _if_match(request: Request, *, required: bool = True) -> list[str] | None:
 class EntryViewSet(ConfigurationViewSet):
     """Typed, versioned entries; writes need If-Match (optimistic concurrency). Secrets are masked for viewers."""
 
+    lookup_url_kwarg = "key"
+    lookup_value_converter = "cfgkey"
     queryset = Entry.objects.none()
     api_key_actions = frozenset({"list", "retrieve", "versions"})
     action_permissions = {
@@ -305,6 +322,7 @@ class EntryViewSet(ConfigurationViewSet):
     @extend_schema(
         summary="Every version of an entry, newest first", responses={200: EntryVersionOutputSerializer(many=True)}
     )
+    @action(detail=True, methods=["get"])
     def versions(self, request: Request, ns: str, env: str, key: str) -> Response:
         entry = selectors.entry_get(environment=self.environment(), key=key)
         page = self.paginate_queryset(selectors.entry_version_list(entry=entry))
@@ -326,6 +344,7 @@ class EntryViewSet(ConfigurationViewSet):
             ETAG_HEADER,
         ],
     )
+    @action(detail=True, methods=["post"])
     def rollback(self, request: Request, ns: str, env: str, key: str) -> Response:
         entry = selectors.entry_get(environment=self.environment(), key=key)
         if_match = _if_match(request, required=False)
@@ -383,6 +402,7 @@ class ResolvedViewSet(ConfigurationViewSet):
             304: OpenApiResponse(description="Not modified."),
         },
     )
+    @action(detail=False, methods=["get"])
     def resolved(self, request: Request, ns: str, env: str) -> HttpResponse:
         api_key = isinstance(request.auth, ApiKeyPrincipal)
         clear = self.reveals()
@@ -405,6 +425,8 @@ class ResolvedViewSet(ConfigurationViewSet):
 class ApiKeyViewSet(ConfigurationViewSet):
     """Read-only API keys of an environment for machine clients (`Authorization: Api-Key <key>`)."""
 
+    lookup_url_kwarg = "key_id"
+    lookup_value_converter = "uuid"
     queryset = ApiKey.objects.none()
     action_permissions = {
         "list": ["configurations.view_apikey"],

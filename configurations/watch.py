@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connections
 
-from configurations import cache
 from configurations.resolved import ResolvedDocument, marker_key, resolved_document
 from configurations.watch_channel import channel
+from core import cache
 from health.state import is_shutting_down
 
 logger = logging.getLogger("configurations.watch")

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django_redis import get_redis_connection
 
-from configurations import cache
+from core import cache
 
 logger = logging.getLogger("configurations.watch")
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -83,4 +84,7 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
         response.content_type = PROBLEM_CONTENT_TYPE
     if response.status_code == status.HTTP_401_UNAUTHORIZED and "WWW-Authenticate" not in response:
         response["WWW-Authenticate"] = 'Bearer realm="api"'
+    request = context.get("request")
+    if request is not None:  # JSON whatever the view renders otherwise (the schema's YAML, the docs' HTML)
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), PROBLEM_CONTENT_TYPE
     return response

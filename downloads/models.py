@@ -9,8 +9,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from audit.querysets import AuditedQuerySet
-
 
 class File(models.Model):
     """A blob in the `files` storage with its metadata; the blob is named by `storage_name`.
@@ -33,8 +31,6 @@ class File(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # When the content last changed: the Last-Modified of the bytes.
     modified_at = models.DateTimeField(default=timezone.now)
-
-    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "id"]

@@ -7,7 +7,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import StrictSerializer
+from core.serializers import OutputModelSerializer, StrictSerializer
 from downloads.models import Download, File, FileLink
 
 
@@ -15,7 +15,7 @@ class FileUploadInputSerializer(StrictSerializer):
     file = serializers.FileField(allow_empty_file=True, use_url=False)
 
 
-class FileOutputSerializer(serializers.ModelSerializer):
+class FileOutputSerializer(OutputModelSerializer):
     etag = serializers.CharField(read_only=True)
 
     class Meta:

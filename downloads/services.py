@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from audit.services import record
-from core.errors import ConflictError, PayloadTooLargeError, PreconditionFailedError
+from core.errors import ApplicationError, ConflictError, PayloadTooLargeError, PreconditionFailedError, ValidationError
 from downloads.blobs import (
     BlobWriter,
     ContentHasher,
@@ -26,11 +26,13 @@ from downloads.blobs import (
     sanitize_filename,
     sniff_content_type,
     storage_space,
+    valid_content_type,
 )
 from downloads.links import link_token
 from downloads.models import Download, DownloadStatus, File, FileLink, StorageQuota
 
 QUOTA_EXCEEDED = "quota_exceeded"
+BODY_BLOCK_SIZE = 256 * 1024  # bytes read from a request body at a time
 
 
 def quota_for(owner: Any) -> int:
@@ -61,6 +63,11 @@ def quota_ensure_available(*, owner: Any, additional_bytes: int, reserved_bytes:
 def _lock_owner(owner: Any) -> None:
     # Serializes quota checks of one user's concurrent writes (PostgreSQL row lock; SQLite locks the db).
     get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+
+
+def quota_lock(*, owner: Any) -> None:
+    """Take the owner's quota lock until the end of the caller's transaction (other apps' reservations)."""
+    _lock_owner(owner)
 
 
 def _file_insert(
@@ -132,7 +139,7 @@ def file_create_from_local_path(
                 blob_name=blob_name,
                 hasher=hasher,
                 sha256=digest,
-                content_type=content_type or sniff_content_type(hasher.head, display_name),
+                content_type=valid_content_type(content_type) or sniff_content_type(hasher.head, display_name),
                 request=request,
             )
     except BaseException:
@@ -146,21 +153,39 @@ def file_create_from_local_path(
 
 def file_create_from_blob(*, owner: Any, name: str, writer: BlobWriter, request: Any = None) -> File:
     """Register a blob already written (and hashed) by a BlobWriter; on failure the blob is deleted."""
+    return file_create_from_stored_blob(
+        owner=owner, name=name, blob_name=writer.name, hasher=writer.hasher, request=request
+    )
+
+
+def file_create_from_stored_blob(
+    *,
+    owner: Any,
+    name: str,
+    blob_name: str,
+    hasher: ContentHasher,
+    content_type: str | None = None,
+    request: Any = None,
+) -> File:
+    """Register a blob already in the storage whose bytes `hasher` has seen; on failure the blob is deleted.
+
+    `content_type` (a client's claim) is kept only if it is a valid media type, else the bytes are sniffed.
+    """
     display_name = sanitize_filename(name)
-    sha256, _ = writer.hasher.finish()
+    sha256, _ = hasher.finish()
     try:
         with transaction.atomic():
             return _file_insert(
                 owner=owner,
                 name=display_name,
-                blob_name=writer.name,
-                hasher=writer.hasher,
+                blob_name=blob_name,
+                hasher=hasher,
                 sha256=sha256,
-                content_type=sniff_content_type(writer.hasher.head, display_name),
+                content_type=valid_content_type(content_type) or sniff_content_type(hasher.head, display_name),
                 request=request,
             )
     except BaseException:
-        delete_blob(writer.name)
+        delete_blob(blob_name)
         raise
 
 
@@ -177,6 +202,22 @@ def blob_write_stream(*, blocks: Iterable[bytes], max_size: int) -> BlobWriter:
         writer.abort()
         raise
     return writer
+
+
+def file_replace_from_body(
+    *, file: File, read: Callable[[int], bytes], length: int, expected_sha256: str | None, request: Any = None
+) -> File:
+    """Replace `file`'s content with the `length` bytes of a raw request body, streamed (never whole in
+    memory): 413 past MAX_UPLOAD_SIZE or the owner's quota before a byte is stored, 400 `incomplete_body`
+    when the body ends early; then as file_replace_content."""
+    if length > settings.MAX_UPLOAD_SIZE:
+        raise PayloadTooLargeError(f"The content is larger than {settings.MAX_UPLOAD_SIZE} bytes.")
+    quota_ensure_available(owner=file.owner, additional_bytes=length - file.size)
+    writer = blob_write_stream(blocks=iter(lambda: read(BODY_BLOCK_SIZE), b""), max_size=length)
+    if writer.hasher.size != length:
+        writer.abort()
+        raise ApplicationError("The body ended before Content-Length bytes.", code="incomplete_body")
+    return file_replace_content(file=file, writer=writer, expected_sha256=expected_sha256, request=request)
 
 
 def file_replace_content(
@@ -276,7 +317,7 @@ def download_update_progress(*, download: Download, bytes_received: int) -> Down
     download = Download.objects.select_for_update().get(pk=download.pk)
     _ensure_open(download)
     if bytes_received > download.size:
-        raise ConflictError("bytes_received is larger than the file.", code="beyond_size")
+        raise ValidationError({"bytes_received": "bytes_received is larger than the file."}, code="beyond_size")
     download.bytes_received = bytes_received
     download.status = DownloadStatus.IN_PROGRESS
     download.updated_at = timezone.now()

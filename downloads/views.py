@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from core.errors import ApplicationError, PayloadTooLargeError, PreconditionFailedError
+from core.errors import ApplicationError, PreconditionFailedError
 from core.schema import problem
-from core.views import validated
+from core.views import ApiViewSet, validated
 from downloads import selectors, services
 from downloads.links import link_resolve
 from downloads.models import Download, File, FileLink
@@ -32,7 +31,7 @@ from downloads.serializers import (
     FileOutputSerializer,
     FileUploadInputSerializer,
 )
-from downloads.serving import BLOCK_SIZE, evaluate_preconditions, serve_file
+from downloads.serving import evaluate_preconditions, serve_file
 from downloads.uploading import StoringUploadHandler
 
 
@@ -69,28 +68,39 @@ _BYTES_RESPONSES = {
 }
 
 
-class _BytesView(APIView):
-    content_negotiation_class = IgnoreAcceptNegotiation
+class BytesNegotiationMixin:
+    """The byte actions ignore Accept (IgnoreAcceptNegotiation); the others negotiate as usual."""
+
+    bytes_actions = frozenset({"content"})
+
+    def get_content_negotiator(self):
+        if getattr(self, "action", None) in self.bytes_actions:
+            return IgnoreAcceptNegotiation()
+        return super().get_content_negotiator()  # type: ignore[misc]
 
 
-class FileListCreateView(generics.ListAPIView):
-    serializer_class = FileOutputSerializer
-    parser_classes = [MultiPartParser]
+def _download_body(download: Download, request: Request) -> dict:
+    return DownloadOutputSerializer(download, context={"request": request}).data
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
-            return File.objects.none()
-        return selectors.file_list_for(user=self.request.user)
+
+class FileViewSet(BytesNegotiationMixin, ApiViewSet):
+    """The caller's files: upload (multipart, streamed to storage), list, get, delete, and their bytes."""
+
+    queryset = File.objects.none()  # for the schema generator only; reads go through selectors
+    parser_classes = [MultiPartParser]  # the upload; a content PUT is read raw, past every parser
+    lookup_url_kwarg = "file_id"
+    lookup_value_converter = "uuid"
 
     def initialize_request(self, request, *args, **kwargs):
         # Before anything can parse the body, so the file streams through the hashing handler only.
-        if request.method == "POST":
+        if request.method == "POST" and self.action_map.get("post") == "create":
             request.upload_handlers = [StoringUploadHandler(request)]
         return super().initialize_request(request, *args, **kwargs)
 
     @extend_schema(summary="The caller's files", responses={200: FileOutputSerializer(many=True)})
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.file_list_for(user=request.user))
+        return self.get_paginated_response(FileOutputSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Upload a file (multipart/form-data, field `file`), streamed to storage",
@@ -102,7 +112,7 @@ class FileListCreateView(generics.ListAPIView):
             507: problem("The storage is full; nothing was kept."),
         },
     )
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         if not (request.content_type or "").startswith("multipart/form-data"):
             raise UnsupportedMediaType(request.content_type or "")
         handler = request.upload_handlers[0]
@@ -116,23 +126,18 @@ class FileListCreateView(generics.ListAPIView):
             raise
         return Response(FileOutputSerializer(file).data, status=status.HTTP_201_CREATED)
 
-
-class FileDetailView(APIView):
     @extend_schema(summary="One of the caller's files", responses={200: FileOutputSerializer})
-    def get(self, request: Request, file_id) -> Response:
-        file = selectors.file_get_for(user=request.user, file_id=file_id)
-        return Response(FileOutputSerializer(file).data)
+    def retrieve(self, request: Request, file_id) -> Response:
+        return Response(FileOutputSerializer(selectors.file_get_for(user=request.user, file_id=file_id)).data)
 
     @extend_schema(summary="Delete a file (its links and downloads go with it)", responses={204: None})
-    def delete(self, request: Request, file_id) -> Response:
-        file = selectors.file_get_for(user=request.user, file_id=file_id)
-        services.file_delete(file=file, request=request)
+    def destroy(self, request: Request, file_id) -> Response:
+        services.file_delete(file=selectors.file_get_for(user=request.user, file_id=file_id), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class FileContentView(_BytesView):
     @extend_schema(summary="The file's bytes", parameters=_BYTES_HEADERS, responses=_BYTES_RESPONSES)
-    def get(self, request: Request, file_id):
+    @action(detail=True, methods=["get"])
+    def content(self, request: Request, file_id):
         return serve_file(request._request, selectors.file_get_for(user=request.user, file_id=file_id))
 
     @extend_schema(
@@ -147,18 +152,17 @@ class FileContentView(_BytesView):
             507: problem("The storage is full; the content is unchanged."),
         },
     )
-    def put(self, request: Request, file_id) -> Response:
+    @content.mapping.put
+    def content_replace(self, request: Request, file_id) -> Response:
         file = selectors.file_get_for(user=request.user, file_id=file_id)
         evaluate_preconditions(request._request, file)  # a PUT never gets 304: only 412 or go on
-        length = _declared_length(request)
-        services.quota_ensure_available(owner=file.owner, additional_bytes=length - file.size)
-        raw = request._request  # the raw body, bypassing DRF's parsers
-        writer = services.blob_write_stream(blocks=iter(lambda: raw.read(BLOCK_SIZE), b""), max_size=length)
-        if writer.hasher.size != length:
-            writer.abort()
-            raise ApplicationError("The body ended before Content-Length bytes.", code="incomplete_body")
-        expected = file.sha256 if _has_preconditions(request) else None
-        file = services.file_replace_content(file=file, writer=writer, expected_sha256=expected, request=request)
+        file = services.file_replace_from_body(
+            file=file,
+            read=request._request.read,  # the raw body, bypassing DRF's parsers
+            length=_declared_length(request),
+            expected_sha256=file.sha256 if _has_preconditions(request) else None,
+            request=request,
+        )
         return Response(FileOutputSerializer(file).data)
 
 
@@ -170,51 +174,54 @@ def _declared_length(request: Request) -> int:
     raw = request.META.get("CONTENT_LENGTH") or ""
     if not raw.isdigit():
         raise LengthRequiredError("Send the body with a Content-Length.")
-    length = int(raw)
-    if length > settings.MAX_UPLOAD_SIZE:
-        raise PayloadTooLargeError(f"The content is larger than {settings.MAX_UPLOAD_SIZE} bytes.")
-    return length
+    return int(raw)
 
 
-class FileLinkListCreateView(generics.ListAPIView):
-    serializer_class = FileLinkItemOutputSerializer
+class FileLinkViewSet(ApiViewSet):
+    """Signed links to one of the caller's files: create, list the live ones (never their URLs), revoke."""
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
-            return FileLink.objects.none()
-        file = selectors.file_get_for(user=self.request.user, file_id=self.kwargs["file_id"])
-        return selectors.link_list_for(file=file)
+    queryset = FileLink.objects.none()  # for the schema generator only; reads go through selectors
+    lookup_url_kwarg = "link_id"
+    lookup_value_converter = "uuid"
 
-    @extend_schema(summary="The file's live signed links (never their URLs)")
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
+    def _file(self) -> File:
+        return selectors.file_get_for(user=self.request.user, file_id=self.kwargs["file_id"])
+
+    @extend_schema(
+        summary="The file's live signed links (never their URLs)",
+        responses={200: FileLinkItemOutputSerializer(many=True)},
+    )
+    def list(self, request: Request, file_id) -> Response:
+        page = self.paginate_queryset(selectors.link_list_for(file=self._file()))
+        return self.get_paginated_response(FileLinkItemOutputSerializer(page, many=True).data)
+
+    @extend_schema(summary="Revoke a signed link: it answers 410 at once", responses={204: None})
+    def destroy(self, request: Request, file_id, link_id) -> Response:
+        services.link_revoke(link=selectors.link_get_for(file=self._file(), link_id=link_id), request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary="Create a signed link to the file's current content",
         request=FileLinkInputSerializer,
         responses={201: FileLinkOutputSerializer},
     )
-    def post(self, request: Request, file_id) -> Response:
+    def create(self, request: Request, file_id) -> Response:
         file = selectors.file_get_for(user=request.user, file_id=file_id)
         expires_in = validated(FileLinkInputSerializer, request)["expires_in"]
         link, token = services.link_create(file=file, expires_in=expires_in, request=request)
-        url = request.build_absolute_uri(reverse("v1:downloads-link-content", args=[token]))
-        return Response(
-            FileLinkOutputSerializer({"url": url, "expires_at": link.expires_at}).data, status=status.HTTP_201_CREATED
-        )
+        url = request.build_absolute_uri(reverse("v1:downloads-link-detail", args=[token]))
+        body = FileLinkOutputSerializer({"url": url, "expires_at": link.expires_at}).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
-class FileLinkDetailView(APIView):
-    @extend_schema(summary="Revoke a signed link: it answers 410 at once", responses={204: None})
-    def delete(self, request: Request, file_id, link_id) -> Response:
-        file = selectors.file_get_for(user=request.user, file_id=file_id)
-        services.link_revoke(link=selectors.link_get_for(file=file, link_id=link_id), request=request)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+class LinkContentViewSet(BytesNegotiationMixin, ApiViewSet):
+    """The bytes behind a signed link: the signature is the credential."""
 
-
-class LinkContentView(_BytesView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    lookup_url_kwarg = "token"
+    lookup_value_converter = "str"
+    bytes_actions = frozenset({"retrieve"})
 
     @extend_schema(
         summary="The bytes behind a signed link (no authentication)",
@@ -226,78 +233,80 @@ class LinkContentView(_BytesView):
             410: problem("The link has expired or was revoked."),
         },
     )
-    def get(self, request: Request, token: str):
+    def retrieve(self, request: Request, token: str):
         return serve_file(request._request, link_resolve(token))
 
 
-class DownloadListCreateView(generics.ListAPIView):
-    serializer_class = DownloadOutputSerializer
+class DownloadViewSet(BytesNegotiationMixin, ApiViewSet):
+    """The caller's resumable downloads, pinned to the version they started on."""
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
-            return Download.objects.none()
-        return selectors.download_list_for(user=self.request.user)
+    queryset = Download.objects.none()  # for the schema generator only; reads go through selectors
+    lookup_url_kwarg = "download_id"
+    lookup_value_converter = "uuid"
+
+    def _download(self) -> Download:
+        return selectors.download_get_for(user=self.request.user, download_id=self.kwargs["download_id"])
 
     @extend_schema(summary="The caller's downloads with progress", responses={200: DownloadOutputSerializer(many=True)})
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.download_list_for(user=request.user))
+        return self.get_paginated_response(DownloadOutputSerializer(page, many=True, context={"request": request}).data)
 
     @extend_schema(
         summary="Start a download of a file's current version",
         request=DownloadCreateInputSerializer,
         responses={201: DownloadOutputSerializer, 404: problem("No such file (or not the caller's).")},
     )
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         file_id = validated(DownloadCreateInputSerializer, request)["file"]
         file = selectors.file_get_for(user=request.user, file_id=file_id)
         download = services.download_create(owner=request.user, file=file)
-        return Response(DownloadOutputSerializer(download, context={"request": request}).data, status=201)
+        return Response(_download_body(download, request), status=status.HTTP_201_CREATED)
 
-
-class DownloadDetailView(APIView):
     @extend_schema(summary="One download with its progress", responses={200: DownloadOutputSerializer})
-    def get(self, request: Request, download_id) -> Response:
-        download = selectors.download_get_for(user=request.user, download_id=download_id)
-        return Response(DownloadOutputSerializer(download, context={"request": request}).data)
+    def retrieve(self, request: Request, download_id) -> Response:
+        return Response(_download_body(self._download(), request))
 
     @extend_schema(
         summary="Report verified progress (next_offset becomes bytes_received)",
         request=DownloadProgressInputSerializer,
-        responses={200: DownloadOutputSerializer, 409: problem("Completed, stale, or beyond the size.")},
+        responses={
+            200: DownloadOutputSerializer,
+            400: problem("Invalid body, or bytes_received outside 0..size (`beyond_size` on `bytes_received`)."),
+            409: problem("Completed or stale."),
+        },
     )
-    def patch(self, request: Request, download_id) -> Response:
-        download = selectors.download_get_for(user=request.user, download_id=download_id)
+    def partial_update(self, request: Request, download_id) -> Response:
+        download = self._download()
         data = validated(DownloadProgressInputSerializer, request)
-        download = services.download_update_progress(download=download, **data)
-        return Response(DownloadOutputSerializer(download, context={"request": request}).data)
+        return Response(_download_body(services.download_update_progress(download=download, **data), request))
 
     @extend_schema(summary="Forget a download", responses={204: None})
-    def delete(self, request: Request, download_id) -> Response:
-        services.download_delete(download=selectors.download_get_for(user=request.user, download_id=download_id))
+    def destroy(self, request: Request, download_id) -> Response:
+        services.download_delete(download=self._download())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class DownloadCompleteView(APIView):
     @extend_schema(
         summary="Verify the downloaded bytes: completed, or 409 and failed",
         request=DownloadCompleteInputSerializer,
         responses={200: DownloadOutputSerializer, 409: problem("sha256 mismatch (now failed), or not open.")},
     )
-    def post(self, request: Request, download_id) -> Response:
-        download = selectors.download_get_for(user=request.user, download_id=download_id)
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, download_id) -> Response:
+        download = self._download()
         sha256 = validated(DownloadCompleteInputSerializer, request)["sha256"]
-        download = services.download_complete(download=download, sha256=sha256, request=request)
-        return Response(DownloadOutputSerializer(download, context={"request": request}).data)
+        return Response(
+            _download_body(services.download_complete(download=download, sha256=sha256, request=request), request)
+        )
 
-
-class DownloadContentView(_BytesView):
     @extend_schema(
         summary="The bytes of the version the download is pinned to",
         parameters=_BYTES_HEADERS,
         responses={**_BYTES_RESPONSES, 412: problem("A precondition failed, or the file changed (`download_stale`).")},
     )
-    def get(self, request: Request, download_id):
-        download = selectors.download_get_for(user=request.user, download_id=download_id)
+    @action(detail=True, methods=["get"])
+    def content(self, request: Request, download_id):
+        download = self._download()
         if download.etag != download.file.etag:  # a resume must never stitch two versions
             raise PreconditionFailedError("The file has changed since this download began.", code="download_stale")
         return serve_file(request._request, download.file)

@@ -13,10 +13,8 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -27,18 +25,13 @@ from cryptography.fernet import Fernet
 from psycopg import sql
 
 from config.settings.keygen import generate_signing_key
+from tests.support.launcher import free_port, start_gunicorn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/proof"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
 ADMIN_EMAIL = "proof-admin@example.com"
 ADMIN_PASSWORD = "proof-" + "Admin-Passw0rd-2026"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _with_database(url: str, name: str) -> str:
@@ -148,40 +141,12 @@ class Stack:
         return result.stdout
 
     def start(self) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "config/gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--workers",
-            str(self.workers),
-        ]
         log = open(self.var_dir / "gunicorn.log", "ab")  # noqa: SIM115 - kept open for the server's life
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.var_dir / 'gunicorn.log'}")
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/health", timeout=1) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start within 60 s")
+        self.process = start_gunicorn(self.env, self.port, "--workers", str(self.workers), log=log)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None:
+            stop(self.process)
 
     # -- credentials ---------------------------------------------------------------------------------
     def token(self, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> str:

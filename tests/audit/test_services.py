@@ -115,15 +115,19 @@ def test_record__secrets__are_stripped_from_changes_and_metadata(user):
     assert stored.metadata["sha256"] == "ab" * 32
 
 
-def test_record__model_change__captured_with_field_diff_and_password_excluded():
-    account = UserFactory()
-    account.set_password("Sup3r-secret-pw!")
-    account.display_name = "Renamed"
-    account.save()
+def test_record_model_change__named_after_the_model_and_secrets_stripped():
+    from audit.services import record_model_change
 
-    event = AuditEvent.objects.filter(action="model.accounts.user.updated").get()
-    assert event.changes == {"display_name": [event.changes["display_name"][0], "Renamed"]}
-    assert "password" not in str(AuditEvent.objects.values_list("changes", flat=True)[::1])
+    account = UserFactory()
+
+    event = record_model_change(
+        "updated", account, {"display_name": ["a", "b"], "password": ["Sup3r-secret-pw!", "Other-secret-pw!"]}
+    )
+
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert (stored.action, stored.target_id) == ("model.accounts.user.updated", str(account.pk))
+    assert stored.changes["display_name"] == ["a", "b"]
+    assert "Sup3r-secret-pw!" not in str(stored.changes)
 
 
 @pytest.fixture

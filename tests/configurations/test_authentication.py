@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from configurations import cache
 from configurations.models import ApiKey
+from core import cache
 from tests.configurations.factories import EnvironmentFactory
 from tests.configurations.paths import API_KEYS, ENTRIES, ENV, RESOLVED, entry_url
 
@@ -147,8 +147,8 @@ def test_api_key__warm_cache__resolved_costs_no_query(api_client, make_api_key, 
 
     with (
         CaptureQueriesContext(connection) as queries,
-        mock.patch("configurations.cache.get_many", wraps=cache.get_many) as get_many,
-        mock.patch("configurations.cache.set_value", wraps=cache.set_value) as set_value,
+        mock.patch("core.cache.get_many", wraps=cache.get_many) as get_many,
+        mock.patch("core.cache.set_value", wraps=cache.set_value) as set_value,
     ):
         response = api_client.get(RESOLVED, **_auth(raw_key))
 

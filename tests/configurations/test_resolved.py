@@ -72,7 +72,7 @@ def test_resolved__warm_cache__one_cache_round_trip_and_no_entry_query(user_clie
     make_entry()
     user_client.get(RESOLVED)
 
-    spy = mock.patch("configurations.cache.get_many", wraps=resolved.cache.get_many)
+    spy = mock.patch("core.cache.get_many", wraps=resolved.cache.get_many)
     with spy as get_many, CaptureQueriesContext(connection) as queries:
         user_client.get(RESOLVED)
 
@@ -90,7 +90,7 @@ class _DownCache:
 def test_resolved__cache_down__served_from_database(user_client, make_entry):
     make_entry("timeout", 30)
 
-    with mock.patch("configurations.cache.cache", _DownCache()):
+    with mock.patch("core.cache.cache", _DownCache()):
         response = user_client.get(RESOLVED)
 
     assert response.status_code == 200
@@ -103,7 +103,7 @@ def test_resolved__cache_down_during_write__write_succeeds(
     entry = make_entry("timeout", 30)
     api_key, _ = make_api_key()
 
-    with mock.patch("configurations.cache.cache", _DownCache()), django_capture_on_commit_callbacks(execute=True):
+    with mock.patch("core.cache.cache", _DownCache()), django_capture_on_commit_callbacks(execute=True):
         written = editor_client.put(entry_url("timeout"), {"value": 31}, HTTP_IF_MATCH=entry.etag)
         revoked = editor_client.delete(f"{API_KEYS}{api_key.pk}/")
 
@@ -130,7 +130,7 @@ def test_resolved__late_reader_storing_old_document__is_never_served(
 def test_resolved__marker_missing_and_taken_by_another_instance__served_not_stored(user_client, make_entry):
     make_entry("timeout", 30)
 
-    with mock.patch("configurations.cache.add_value", return_value=False):
+    with mock.patch("core.cache.add_value", return_value=False):
         response = user_client.get(RESOLVED)
 
     assert response.json() == {"timeout": 30}

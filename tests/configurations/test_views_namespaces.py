@@ -3,7 +3,7 @@
 import pytest
 
 from audit.models import AuditEvent
-from configurations.models import Environment, Namespace
+from configurations.models import ApiKey, Entry, EntryVersion, Environment, Namespace
 from tests.configurations.factories import EnvironmentFactory, NamespaceFactory
 
 NAMESPACES = "/api/v1/namespaces/"
@@ -91,7 +91,68 @@ def test_environment_delete__with_entries__returns_409(admin_client_api, make_en
     response = admin_client_api.delete(f"{NAMESPACES}billing/environments/production/")
 
     assert response.status_code == 409
-    assert response.json()["code"] == "environment_not_empty"
+    assert response.json()["code"] == "not_empty"
+    assert Environment.objects.exists()
+
+
+def test_namespace_delete__with_environments__returns_409_not_empty(admin_client_api, environment):
+    response = admin_client_api.delete(f"{NAMESPACES}billing/")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_empty"
+    assert Environment.objects.filter(pk=environment.pk).exists()
+
+
+def test_namespace_delete__recursive__deletes_all_below_and_audits(admin_client_api, make_entry, make_api_key):
+    make_entry(key="a")
+    make_entry(key="b", value="s", value_type="string", secret=True)
+    make_api_key()
+
+    response = admin_client_api.delete(f"{NAMESPACES}billing/?recursive=true")
+
+    assert response.status_code == 204
+    assert not Namespace.objects.exists()
+    assert not Environment.objects.exists()
+    assert not Entry.objects.exists() and not EntryVersion.objects.exists() and not ApiKey.objects.exists()
+    namespace_event = AuditEvent.objects.get(action="config.namespace.deleted")
+    assert namespace_event.metadata == {"recursive": True, "environments": 1, "entries": 2}
+    environment_event = AuditEvent.objects.get(action="config.environment.deleted")
+    assert environment_event.metadata["entries"] == 2
+
+
+def test_environment_delete__recursive__deletes_its_entries(admin_client_api, make_entry):
+    make_entry()
+
+    response = admin_client_api.delete(f"{NAMESPACES}billing/environments/production/?recursive=true")
+
+    assert response.status_code == 204
+    assert not Environment.objects.exists() and not Entry.objects.exists()
+    assert Namespace.objects.filter(slug="billing").exists()
+
+
+def test_namespace_delete__recursive_fails_midway__nothing_deleted(make_entry, admin_user, monkeypatch):
+    from configurations import services
+
+    make_entry()
+    namespace = Namespace.objects.get(slug="billing")
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(Namespace, "delete", broken)
+    with pytest.raises(RuntimeError):
+        services.namespace_delete(namespace=namespace, recursive=True, actor=admin_user)
+
+    assert Environment.objects.exists() and Entry.objects.exists()
+    assert not AuditEvent.objects.filter(action__endswith=".deleted").exists()
+
+
+@pytest.mark.parametrize("value", ["1", "yes", "TRUE"])
+def test_namespace_delete__recursive_not_true_or_false__returns_400(admin_client_api, environment, value):
+    response = admin_client_api.delete(f"{NAMESPACES}billing/?recursive={value}")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "recursive"
     assert Environment.objects.exists()
 
 

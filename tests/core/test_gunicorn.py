@@ -14,7 +14,7 @@ def test_gunicorn__requests__log_exactly_one_json_line_each():
         for request_id in ("one-1", "two-2", "three-3"):
             request = urllib.request.Request(f"{base_url}/health", headers={"X-Request-ID": request_id})
             urllib.request.urlopen(request, timeout=5).read()
-    stderr = base_url.process.stderr.read().decode()
+        stderr = base_url.output()
 
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     ours = [line for line in lines if line.get("request_id") in ("one-1", "two-2", "three-3")]

@@ -117,3 +117,48 @@ def test_redaction__real_request_with_credentials_that_fails__leaks_nothing(core
     assert "Traceback" in text
     for secret in SECRET_FIXTURES:
         assert secret not in text
+
+
+# The redaction patterns run over every string of a log record, and an entry write logs the value: a
+# pattern that retried from every position of a long run would cost minutes for a megabyte (it did for
+# `eyJ` repeated). Anchored patterns scan each run once; the timeout, not a timing assertion, fails a
+# regression, and it is generous (a linear pass over 1 MB takes milliseconds).
+ADVERSARIAL = {
+    "jwt header repeated": "eyJ" * 350_000,
+    "jwt header then one long part": "eyJ" + "a" * 1_000_000,
+    "jwt parts without the last dot": ("eyJhbGciOiJI." + "a" * 20) * 30_000,
+    "api key prefix repeated": "ck_" * 350_000,
+    "long word before a secret name": "a" * 1_000_000 + "password",
+    "secret names repeated": "password" * 130_000,
+    "scheme repeated": "Bearer " * 150_000,
+    "link prefix repeated": "/api/v1/d/" * 100_000,
+}
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("text", ADVERSARIAL.values(), ids=ADVERSARIAL.keys())
+def test_redaction__one_megabyte_adversarial_string__finishes_in_linear_time(text):
+    assert len(redact(text)) > 0
+
+
+def test_redaction__every_pattern__starts_at_an_anchor():
+    from core.logging import _PATTERNS
+
+    for pattern, _ in _PATTERNS:
+        source = pattern.pattern.lstrip()
+        assert source.startswith(("(?<![A-Za-z0-9_-])", r"\b", "(/api/", "(?i)\\b", "(?ix)")), source
+        if source.startswith("(?ix)"):
+            assert r"\b" in source.split("(?:")[0]
+
+
+def test_redaction__token_inside_a_longer_word__found_from_its_own_start_only():
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+
+    assert redact(f"token {token} end") == f"token {REDACTED} end"
+    assert redact(f"x={token}") == f"x={REDACTED}"
+
+
+def test_redaction__text_without_any_secret_marker__returned_unchanged():
+    line = "GET /api/v1/namespaces/<cfgslug:ns>/environments/ 200"
+
+    assert redact(line) is line

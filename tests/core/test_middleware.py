@@ -117,13 +117,12 @@ def test_throttle__clients_behind_trusted_proxy__are_counted_apart(core_client, 
 @pytest.mark.urls("tests.core.urls")
 def test_throttle__cache_unreachable__lets_requests_through(core_client, monkeypatch):
     from django_redis.exceptions import ConnectionInterrupted
-
-    from tests.core.urls import OncePerMinuteThrottle
+    from redis.exceptions import ConnectionError as RedisConnectionError
 
     def unreachable(*args, **kwargs):
-        raise ConnectionInterrupted(connection=None)
+        raise ConnectionInterrupted(connection=None) from RedisConnectionError("down")
 
-    monkeypatch.setattr(OncePerMinuteThrottle.cache, "get", unreachable)
+    monkeypatch.setattr("core.throttles.window_hit", unreachable)
 
     statuses = [core_client.get("/api/v1/throttled/").status_code for _ in range(3)]
 

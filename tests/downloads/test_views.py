@@ -142,6 +142,7 @@ def test_file_list__admin_sees_all(admin_client_api, user, other_user):
 
 def test_file_list__query_count_independent_of_rows(user_client, user, django_assert_num_queries):
     make_file(owner=user)
+    user_client.get("/api/v1/files/")  # the forced user object caches its permissions on first use
     with CaptureQueriesContext(connection) as one:
         user_client.get("/api/v1/files/")
     for _ in range(3):
@@ -349,12 +350,26 @@ def test_download_progress__patch_sets_next_offset(user_client, user):
     assert response.json()["status"] == "in_progress"
 
 
-def test_download_progress__beyond_size__409(user_client, user):
+def test_download_progress__beyond_size__400_on_bytes_received(user_client, user):
     download = make_download(owner=user)
 
     response = user_client.patch(f"/api/v1/downloads/{download.pk}/", {"bytes_received": 10**6}, format="json")
 
-    assert response.status_code == 409
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "bytes_received", "code": "beyond_size", "message": "bytes_received is larger than the file."}
+    ]
+    download.refresh_from_db()
+    assert download.bytes_received == 0
+
+
+def test_download_progress__negative__400_on_bytes_received(user_client, user):
+    download = make_download(owner=user)
+
+    response = user_client.patch(f"/api/v1/downloads/{download.pk}/", {"bytes_received": -1}, format="json")
+
+    assert response.status_code == 400
+    assert [error["field"] for error in response.json()["errors"]] == ["bytes_received"]
 
 
 def _complete(client, download, sha256: str):

@@ -8,11 +8,8 @@ test are valid there, and is stopped by its PID on exit.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,13 +17,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.launcher import ROOT, free_port, start_gunicorn, stop
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["ROOT", "ServerURL", "database_url", "free_port", "gunicorn_server", "server_env"]
 
 
 def database_url() -> str:
@@ -64,9 +57,15 @@ def server_env(**extra: str) -> dict[str, str]:
 
 
 class ServerURL(str):
-    """The base URL of a started server (http://127.0.0.1:PORT), with its master `process` for signal tests."""
+    """The base URL of a started server (http://127.0.0.1:PORT), with its master `process` for signal tests
+    and `output()`, what it has written to stdout and stderr so far."""
 
     process: subprocess.Popen
+    log: tempfile._TemporaryFileWrapper
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
 
 @contextmanager
@@ -77,41 +76,11 @@ def gunicorn_server(
     port = port or free_port()
     multiproc_dir = Path(settings.MEDIA_ROOT).parent / f"prometheus-{port}"
     env = server_env(PROMETHEUS_MULTIPROC_DIR=str(multiproc_dir), **extra_env)
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-c",
-        "config/gunicorn.conf.py",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base_url = ServerURL(f"http://127.0.0.1:{port}")
-    base_url.process = process
-    try:
-        _wait_until_up(base_url, process, startup_timeout)
-        yield base_url
-    finally:
-        process.terminate()
+    with tempfile.TemporaryFile() as log:
+        base_url = ServerURL(f"http://127.0.0.1:{port}")
+        base_url.log = log
+        base_url.process = start_gunicorn(env, port, "--workers", str(workers), log=log, timeout=startup_timeout)
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_until_up(base_url: str, process: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/health", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start in time")
+            yield base_url
+        finally:
+            stop(base_url.process, timeout=15)

@@ -1,0 +1,54 @@
+"""Two gunicorn instances sharing one database and cache: revocation and throttles hold across them."""
+
+import pytest
+import requests
+from rest_framework.test import APIClient
+
+from tests.accounts.conftest import ME_URL
+from tests.accounts.factories import DEFAULT_PASSWORD
+from tests.support.servers import gunicorn_server
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def _tokens(user) -> dict:
+    # In-process: the test settings' fast password hasher is unknown to the servers; the JWT and its
+    # session row (committed) are valid there.
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"email": user.email, "password": DEFAULT_PASSWORD}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_two_instances__logout_through_a__access_token_refused_by_b_on_the_next_request(user):
+    tokens = _tokens(user)
+    bearer = {"Authorization": f"Bearer {tokens['access']}"}
+    with gunicorn_server() as a, gunicorn_server() as b:
+        assert requests.get(f"{b}{ME_URL}", headers=bearer, timeout=10).status_code == 200  # B has it cached
+
+        logout = requests.post(
+            f"{a}/api/v1/auth/logout/", json={"refresh": tokens["refresh"]}, headers=bearer, timeout=10
+        )
+        assert logout.status_code == 204
+
+        refused = requests.get(f"{b}{ME_URL}", headers=bearer, timeout=10)
+        assert refused.status_code == 401
+        assert refused.json()["code"] == "session_revoked"
+
+
+def test_two_instances__per_user_and_per_ip_throttles__one_budget_across_both(user):
+    bearer = {"Authorization": f"Bearer {_tokens(user)['access']}"}
+    rates = {"THROTTLE_USER_RATE": "6/min", "THROTTLE_AUTH_RATE": "5/min"}  # the login above was 1 of 5
+    reset = {"email": "nobody@example.com"}
+    with gunicorn_server(**rates) as a, gunicorn_server(**rates) as b:
+        user_statuses = [requests.get(f"{s}{ME_URL}", headers=bearer, timeout=10).status_code for s in (a, b) * 4]
+        anon_statuses = [  # anonymous: counted by client ip
+            requests.post(f"{s}/api/v1/auth/password/reset/", json=reset, timeout=10).status_code for s in (a, b) * 3
+        ]
+        limited = requests.get(f"{a}{ME_URL}", headers=bearer, timeout=10)
+
+    assert user_statuses == [200] * 6 + [429] * 2
+    assert anon_statuses == [202] * 4 + [429] * 2
+    assert limited.json()["code"] == "throttled"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
