@@ -26,6 +26,7 @@ COPY --chown=app:app . .
 RUN mkdir -p /app/var/media /app/var/static \
     && DEBUG=true SECRET_KEY=build-only python manage.py collectstatic --noinput --verbosity 0 \
     && rm -f /app/var/secret_key /app/var/link_signing_key /app/var/config_encryption_key /app/var/audit_signing_key.pem \
+       /app/var/jwt-signing-key.pem \
     && chown -R app:app /app/var
 USER 10001:10001
 EXPOSE 8000

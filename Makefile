@@ -37,7 +37,7 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/bandit -q -c pyproject.toml -r accounts audit background configurations core downloads health uploads webhooks config
+	$(BIN)/bandit -q -c pyproject.toml -r accounts audit background configurations core downloads health uploads webhooks config oauth
 
 migrate: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput

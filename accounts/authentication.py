@@ -15,13 +15,19 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
+from accounts.models import User
 from accounts.principal import Principal
 from accounts.revocation import session_principal
 from accounts.tokens import SESSION_CLAIM
+from oauth.authentication import OAuthAccessToken, is_oauth_access_token, oauth_access_token_validate
 
 
 class SessionJWTAuthentication(JWTAuthentication):
-    def get_validated_token(self, raw_token: bytes) -> Token:
+    """Login JWTs, and OAuth access tokens (header `typ: at+jwt`, checked by oauth.authentication)."""
+
+    def get_validated_token(self, raw_token: bytes) -> Token | OAuthAccessToken:  # type: ignore[override]
+        if is_oauth_access_token(raw_token):
+            return oauth_access_token_validate(raw_token)
         try:
             return super().get_validated_token(raw_token)
         except InvalidToken as exc:
@@ -32,7 +38,9 @@ class SessionJWTAuthentication(JWTAuthentication):
         self.request = request  # for get_user: its throttle check rides the session check's round trip
         return super().authenticate(request)
 
-    def get_user(self, validated_token: Token) -> Principal:
+    def get_user(self, validated_token: Token | OAuthAccessToken) -> Principal | User:  # type: ignore[override]
+        if isinstance(validated_token, OAuthAccessToken):
+            return validated_token.user
         user_id = str(validated_token.get(api_settings.USER_ID_CLAIM))
         user = session_principal(str(validated_token[SESSION_CLAIM]), getattr(self, "request", None), user_id)
         if user is None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from core.permissions import ScopeCeiling
 
-class AnonymousPost(BasePermission):
+
+class AnonymousPost(ScopeCeiling):
     """A public POST endpoint (register, login, ...): anyone may POST; other methods need a login."""
 
     def has_permission(self, request: Request, view) -> bool:
-        return request.method == "POST" or bool(request.user and request.user.is_authenticated)
+        allowed = request.method == "POST" or bool(request.user and request.user.is_authenticated)
+        return allowed and super().has_permission(request, view)

@@ -5,22 +5,54 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+import jwt
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core import signing
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.backends import TokenBackend
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 
 from accounts.models import User, UserSession
+from core.jwt_keys import keyring
 
 SESSION_CLAIM = "sid"
 
 
-class SessionAccessToken(AccessToken):
+class KeyringTokenBackend(TokenBackend):
+    """simplejwt's backend on the JWT_SIGNING_KEYS keyring: signs with the newest key (with `kid`), verifies
+    with the key the `kid` names and its algorithm only (simplejwt itself knows one key, no `kid`)."""
+
+    def __init__(self) -> None:
+        super().__init__("RS256", leeway=api_settings.LEEWAY)
+
+    def encode(self, payload: dict[str, Any]) -> str:
+        return keyring().sign(dict(payload))
+
+    def decode(self, token: Token | str | bytes, verify: bool = True) -> dict[str, Any]:
+        raw = token.decode() if isinstance(token, bytes) else str(token)
+        try:
+            if not verify:
+                return jwt.decode(raw, options={"verify_signature": False})
+            return keyring().verify(raw, leeway=self.get_leeway())
+        except jwt.InvalidTokenError as exc:
+            raise TokenBackendError("Token is invalid") from exc
+
+
+_BACKEND = KeyringTokenBackend()
+
+
+class _KeyringToken(Token):
+    def get_token_backend(self) -> TokenBackend:
+        return _BACKEND
+
+
+class SessionAccessToken(_KeyringToken, AccessToken):
     """An access token; valid only with a session id claim (checked against revocation on every request)."""
 
     def verify(self) -> None:
@@ -29,7 +61,7 @@ class SessionAccessToken(AccessToken):
             raise TokenError("Token has no session.")
 
 
-class SessionRefreshToken(RefreshToken):
+class SessionRefreshToken(_KeyringToken, RefreshToken):
     """A refresh token bound to a session.
 
     simplejwt's blacklist check is skipped on decoding: the session's `refresh_jti` is the authority, and

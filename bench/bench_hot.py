@@ -377,8 +377,9 @@ def run() -> list[Result]:
                 stop(process)
     load = f"load average {load_before[0]:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     context = (
-        f"median of {ROUNDS} alternating {SECONDS}s rounds, wrk -c{CONNECTIONS}, gunicorn {WORKERS} sync workers "
-        f"each, PostgreSQL + Redis; {load}"
+        f"median of {ROUNDS} alternating {SECONDS}s rounds, wrk -c{CONNECTIONS}, {WORKERS} gunicorn workers each "
+        f"(project: {os.environ.get('GUNICORN_WORKER_CLASS', 'config/gunicorn.conf.py default (gevent)')}, "
+        f"bare: sync), PostgreSQL + Redis; {load}"
     )
     return _results(targets, context)
 

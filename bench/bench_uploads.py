@@ -4,9 +4,11 @@ A 1 GiB file (BENCH_UPLOAD_MIB to change) is uploaded both ways, interleaved, BE
 (default 2; the best time of each way counts, the machine being shared) to a throw-away project
 instance (SQLite and media in a temporary directory): with tus (POST, then PATCHes of 8 MiB on one
 keep-alive connection, the last one turning the upload into a file) and as `POST /api/v1/files/`
-multipart/form-data. Reported: tus throughput as a ratio of the multipart one, and the worker's peak RSS
-during each (VmHWM, reset between the phases). Everything is deleted afterwards; each request is bounded
-by a timeout.
+multipart/form-data. Then the same against an S3 storage: moto's server on loopback (BENCH_UPLOAD_S3_MIB,
+default the same size; skipped without moto_server), where tus keeps its bytes as an S3 multipart upload.
+Reported: tus throughput as a ratio of the multipart one, local and S3, and the worker's peak RSS during
+each (VmHWM, reset between the phases). Everything is deleted afterwards; each request is bounded by a
+timeout.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench import Result
@@ -28,10 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
 CHUNK = 8 * MIB
 BLOCK = MIB
-TIMEOUT = 300  # seconds, per request and for start-up
+TIMEOUT = 900  # seconds, per request and for start-up (moto, in memory, takes minutes for 1 GiB)
 
 
-def _env(var_dir: Path) -> dict[str, str]:
+def _env(var_dir: Path, **extra: str) -> dict[str, str]:
     return server_env(
         var_dir,
         GUNICORN_TIMEOUT=str(TIMEOUT),
@@ -39,6 +42,7 @@ def _env(var_dir: Path) -> dict[str, str]:
         PROMETHEUS_MULTIPROC_DIR=str(var_dir / "prometheus"),
         FILES_USER_QUOTA=str(64 * 1024**3),
         THROTTLE_USER_RATE="100000/min",
+        **extra,
     )
 
 
@@ -165,48 +169,105 @@ def _seconds(values: list[float]) -> str:
     return "/".join(f"{value:.1f}" for value in values)
 
 
-def run() -> list[Result]:
-    size = int(os.environ.get("BENCH_UPLOAD_MIB", "1024")) * MIB
-    work = Path(tempfile.mkdtemp(prefix="bench-uploads-"))
-    process = None
+@dataclass
+class _Measured:
+    tus_seconds: list[float]
+    multipart_seconds: list[float]
+    tus_rss: float
+    multipart_rss: float
+
+
+def _measure(env: dict[str, str], source: Path, size: int) -> _Measured:
+    _prepare(env)
+    port = free_port()
+    process = _start(env, port)
     try:
-        env = _env(work)
-        _prepare(env)
-        source = work / "big.bin"
-        _make_file(source, size)
-        port = free_port()
-        process = _start(env, port)
         token = _token(port)
         worker = _worker_pid(process.pid)
-        multipart_seconds, tus_seconds, multipart_rss, tus_rss = [], [], 0.0, 0.0
+        measured = _Measured([], [], 0.0, 0.0)
         for _ in range(int(os.environ.get("BENCH_UPLOAD_ROUNDS", "2"))):  # interleaved: the best of each
             _reset_peak(worker)
-            multipart_seconds.append(_timed(_multipart_upload, port, token, source, size))
-            multipart_rss = max(multipart_rss, _peak_rss_mib(worker))
+            measured.multipart_seconds.append(_timed(_multipart_upload, port, token, source, size))
+            measured.multipart_rss = max(measured.multipart_rss, _peak_rss_mib(worker))
             _reset_peak(worker)
-            tus_seconds.append(_timed(_tus_upload, port, token, source, size))
-            tus_rss = max(tus_rss, _peak_rss_mib(worker))
+            measured.tus_seconds.append(_timed(_tus_upload, port, token, source, size))
+            measured.tus_rss = max(measured.tus_rss, _peak_rss_mib(worker))
     finally:
-        if process is not None:
-            stop(process)
-        shutil.rmtree(work, ignore_errors=True)
-    mib, best_tus, best_multipart = size / MIB, min(tus_seconds), min(multipart_seconds)
+        stop(process)
+    return measured
+
+
+def _moto(work: Path) -> tuple[subprocess.Popen, str] | None:
+    """moto's S3 server on a free loopback port with a bucket, or None when moto_server is not installed."""
+    binary = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
+    if not Path(binary).exists():
+        return None
+    port = free_port()
+    log = open(work / "moto.log", "wb")  # noqa: SIM115 - the child keeps its own descriptor
+    process = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("PUT", "/bench-uploads")  # creates the bucket (anonymous requests are fine for moto)
+            conn.getresponse().read()
+            return process, endpoint
+        except OSError:
+            if time.monotonic() > deadline:
+                stop(process)
+                raise
+            time.sleep(0.2)
+
+
+def _results(where: str, size: int, measured: _Measured, target: str, note: str) -> list[Result]:
+    mib = size / MIB
+    best_tus, best_multipart = min(measured.tus_seconds), min(measured.multipart_seconds)
     return [
         Result(
-            name=f"tus upload {mib:.0f} MiB in 8 MiB PATCHes vs multipart POST /files/",
+            name=f"tus upload {mib:.0f} MiB in 8 MiB PATCHes vs multipart POST /files/ ({where})",
             value=mib / best_tus,
             unit="MiB/s",
             reference=mib / best_multipart,
-            target=">= 0.7",
-            note=f"best of {len(tus_seconds)}: tus {best_tus:.1f} s (runs {_seconds(tus_seconds)}), multipart "
-            f"{best_multipart:.1f} s (runs {_seconds(multipart_seconds)}); one sync worker; tus syncs each PATCH",
+            target=target,
+            note=f"best of {len(measured.tus_seconds)}: tus {best_tus:.1f} s (runs {_seconds(measured.tus_seconds)}), "
+            f"multipart {best_multipart:.1f} s (runs {_seconds(measured.multipart_seconds)}); one worker; {note}",
         ),
         Result(
-            name="tus upload: worker peak RSS",
-            value=tus_rss,
+            name=f"tus upload ({where}): worker peak RSS",
+            value=measured.tus_rss,
             unit="MiB",
-            reference=multipart_rss,
+            reference=measured.multipart_rss,
             target="< 200 MiB, flat in file size",
             note="VmHWM of the worker during each upload (reference: the multipart upload)",
         ),
     ]
+
+
+def run() -> list[Result]:
+    size = int(os.environ.get("BENCH_UPLOAD_MIB", "1024")) * MIB
+    s3_size = int(os.environ.get("BENCH_UPLOAD_S3_MIB", str(size // MIB))) * MIB
+    work = Path(tempfile.mkdtemp(prefix="bench-uploads-"))
+    moto = None
+    try:
+        source = work / "big.bin"
+        _make_file(source, max(size, s3_size))
+        results = _results(
+            "local disk", size, _measure(_env(work / "local"), source, size), ">= 0.9", "tus syncs each PATCH"
+        )
+        moto = _moto(work)
+        if moto is None:
+            return [*results, Result("tus upload (S3)", 0, "-", note="skipped: moto_server is not installed")]
+        s3_env = _env(
+            work / "s3",
+            STORAGE_URL=f"s3://bench-uploads?endpoint_url={moto[1]}&region_name=us-east-1&access_key=bench&secret_key=bench",
+        )
+        measured = _measure(s3_env, source, s3_size)
+        return [
+            *results,
+            *_results("moto S3", s3_size, measured, ">= 0.9", "tus parts of 8 MiB, multipart via django-storages"),
+        ]
+    finally:
+        if moto is not None:
+            stop(moto[0])
+        shutil.rmtree(work, ignore_errors=True)

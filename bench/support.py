@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from config.settings.keygen import generate_signing_key
 from tests.support.launcher import ROOT, free_port, start_gunicorn, stop
 
 __all__ = ["ROOT", "free_port", "server_env", "start_gunicorn", "stop"]
@@ -23,6 +24,7 @@ def server_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         MEDIA_ROOT=str(var_dir / "media"),
         SECRET_KEY="bench-secret-key-" + "x" * 40,
         CONFIG_ENCRYPTION_KEYS=BENCH_ENCRYPTION_KEY,
+        JWT_SIGNING_KEYS=generate_signing_key(var_dir / "jwt-signing-key.pem"),
         FILES_LINK_SIGNING_KEYS="bench-link-key-" + "x" * 40,
         DEBUG="false",
         EMAIL_URL="dummymail://",

@@ -11,4 +11,5 @@ urlpatterns = [
     path("metrics", health_views.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("config.api_v1", "v1"), namespace="v1")),
+    path("o/", include("oauth.urls")),
 ]

@@ -11,6 +11,7 @@ import errno
 import hashlib
 import mimetypes
 import os
+import re
 import unicodedata
 import uuid
 from collections.abc import Iterator
@@ -23,6 +24,9 @@ from django.core.files.storage import FileSystemStorage, Storage, storages
 from core.errors import InsufficientStorageError
 
 SNIFF_BYTES = 8192
+# RFC 6838 §4.2 `type/subtype` (restricted-name), no parameters: a media type a client named, or one stored
+# before it was validated, reaches a header only if it matches (CR/LF would make Django refuse the response).
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}")
 
 
 @contextlib.contextmanager
@@ -62,6 +66,17 @@ def sanitize_filename(name: str) -> str:
     return name or "file"
 
 
+def valid_content_type(value: str | None) -> str | None:
+    """`value` lower-cased if it is a syntactically valid media type (RFC 6838 type/subtype), else None."""
+    value = (value or "").strip()
+    return value.lower() if _MEDIA_TYPE.fullmatch(value) else None
+
+
+def header_content_type(value: str | None) -> str:
+    """The Content-Type to send for a stored media type: never raw text that is not one."""
+    return valid_content_type(value) or "application/octet-stream"
+
+
 def sniff_content_type(head: bytes, name: str) -> str:
     """Magic numbers first (filetype), then the name's extension, then octet-stream."""
     return filetype.guess_mime(head) or mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -70,13 +85,15 @@ def sniff_content_type(head: bytes, name: str) -> str:
 class ContentHasher:
     """sha256 of the whole content and of each `chunk_size` slice of it (the manifest), fed incrementally."""
 
+    new_hash: Any = staticmethod(hashlib.sha256)  # a subclass may use a resumable sha256 (uploads.hashing)
+
     def __init__(self, chunk_size: int | None = None):
         self.chunk_size = chunk_size or settings.FILES_CHUNK_SIZE
         self.size = 0
         self.chunks: list[str] = []
         self.head = b""
-        self._whole = hashlib.sha256()
-        self._chunk = hashlib.sha256()
+        self._whole = self.new_hash()
+        self._chunk = self.new_hash()
         self._in_chunk = 0
 
     def update(self, data: bytes) -> None:
@@ -95,7 +112,7 @@ class ContentHasher:
 
     def _close_chunk(self) -> None:
         self.chunks.append(self._chunk.hexdigest())
-        self._chunk = hashlib.sha256()
+        self._chunk = self.new_hash()
         self._in_chunk = 0
 
     def finish(self) -> tuple[str, list[str]]:

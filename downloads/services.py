@@ -26,6 +26,7 @@ from downloads.blobs import (
     sanitize_filename,
     sniff_content_type,
     storage_space,
+    valid_content_type,
 )
 from downloads.links import link_token
 from downloads.models import Download, DownloadStatus, File, FileLink, StorageQuota
@@ -62,6 +63,11 @@ def quota_ensure_available(*, owner: Any, additional_bytes: int, reserved_bytes:
 def _lock_owner(owner: Any) -> None:
     # Serializes quota checks of one user's concurrent writes (PostgreSQL row lock; SQLite locks the db).
     get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+
+
+def quota_lock(*, owner: Any) -> None:
+    """Take the owner's quota lock until the end of the caller's transaction (other apps' reservations)."""
+    _lock_owner(owner)
 
 
 def _file_insert(
@@ -133,7 +139,7 @@ def file_create_from_local_path(
                 blob_name=blob_name,
                 hasher=hasher,
                 sha256=digest,
-                content_type=content_type or sniff_content_type(hasher.head, display_name),
+                content_type=valid_content_type(content_type) or sniff_content_type(hasher.head, display_name),
                 request=request,
             )
     except BaseException:
@@ -147,21 +153,39 @@ def file_create_from_local_path(
 
 def file_create_from_blob(*, owner: Any, name: str, writer: BlobWriter, request: Any = None) -> File:
     """Register a blob already written (and hashed) by a BlobWriter; on failure the blob is deleted."""
+    return file_create_from_stored_blob(
+        owner=owner, name=name, blob_name=writer.name, hasher=writer.hasher, request=request
+    )
+
+
+def file_create_from_stored_blob(
+    *,
+    owner: Any,
+    name: str,
+    blob_name: str,
+    hasher: ContentHasher,
+    content_type: str | None = None,
+    request: Any = None,
+) -> File:
+    """Register a blob already in the storage whose bytes `hasher` has seen; on failure the blob is deleted.
+
+    `content_type` (a client's claim) is kept only if it is a valid media type, else the bytes are sniffed.
+    """
     display_name = sanitize_filename(name)
-    sha256, _ = writer.hasher.finish()
+    sha256, _ = hasher.finish()
     try:
         with transaction.atomic():
             return _file_insert(
                 owner=owner,
                 name=display_name,
-                blob_name=writer.name,
-                hasher=writer.hasher,
+                blob_name=blob_name,
+                hasher=hasher,
                 sha256=sha256,
-                content_type=sniff_content_type(writer.hasher.head, display_name),
+                content_type=valid_content_type(content_type) or sniff_content_type(hasher.head, display_name),
                 request=request,
             )
     except BaseException:
-        delete_blob(writer.name)
+        delete_blob(blob_name)
         raise
 
 

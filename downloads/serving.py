@@ -24,7 +24,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, parse_http_date_safe
 
 from core.errors import PreconditionFailedError, RangeNotSatisfiableError
-from downloads.blobs import files_storage, local_path
+from downloads.blobs import files_storage, header_content_type, local_path
 from downloads.models import File
 
 MAX_RANGES = 16
@@ -157,7 +157,7 @@ def _multipart(file: File, ranges: Ranges) -> tuple[list[bytes], bytes, int, str
     boundary = secrets.token_hex(16)
     heads = [
         (
-            f"\r\n--{boundary}\r\nContent-Type: {file.content_type}\r\n"
+            f"\r\n--{boundary}\r\nContent-Type: {header_content_type(file.content_type)}\r\n"
             f"Content-Range: bytes {first}-{last}/{file.size}\r\n\r\n"
         ).encode()
         for first, last in ranges
@@ -197,13 +197,13 @@ def _offloaded(file: File) -> HttpResponseBase | None:
     """The response when a front server (nginx) or the bucket itself sends the bytes, per settings."""
     local = local_path(file.storage_name) is not None
     if local and settings.FILES_ACCEL_REDIRECT_PREFIX:
-        response = HttpResponse(content_type=file.content_type)
+        response = HttpResponse(content_type=header_content_type(file.content_type))
         response["X-Accel-Redirect"] = settings.FILES_ACCEL_REDIRECT_PREFIX + file.storage_name
         return response
     if not local and settings.FILES_S3_REDIRECT:
         parameters = {
             "ResponseContentDisposition": content_disposition(file.name),
-            "ResponseContentType": file.content_type,
+            "ResponseContentType": header_content_type(file.content_type),
         }
         url = files_storage().url(file.storage_name, parameters=parameters, expire=300)
         response = HttpResponse(status=302)
@@ -257,9 +257,11 @@ def _bytes_response(request: HttpRequest, file: File, ranges: Ranges | None) -> 
     length = last - first + 1
     status = 206 if ranges else 200
     if head or length == 0:
-        response = HttpResponse(status=status, content_type=file.content_type)
+        response = HttpResponse(status=status, content_type=header_content_type(file.content_type))
     else:
-        response = FileResponse(open_range(file, first, length), status=status, content_type=file.content_type)
+        response = FileResponse(
+            open_range(file, first, length), status=status, content_type=header_content_type(file.content_type)
+        )
         response.block_size = BLOCK_SIZE  # the read() path (test client, S3); gunicorn uses sendfile
     response["Content-Length"] = str(length)
     if ranges:

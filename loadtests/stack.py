@@ -24,6 +24,7 @@ import psycopg
 from cryptography.fernet import Fernet
 from psycopg import sql
 
+from config.settings.keygen import generate_signing_key
 from tests.support.launcher import free_port, start_gunicorn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +84,7 @@ class Stack:
             CACHE_KEY_PREFIX=f"proof-{self.name}-{secrets.token_hex(4)}",
             SECRET_KEY=secrets.token_urlsafe(64),
             CONFIG_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+            JWT_SIGNING_KEYS=generate_signing_key(self.var_dir / "jwt-signing-key.pem"),
             FILES_LINK_SIGNING_KEYS=secrets.token_urlsafe(50),
             DEBUG="false",
             VAR_DIR=str(self.var_dir),

@@ -75,18 +75,35 @@ upload_create_schema = extend_schema(
     parameters=[
         _TUS_RESUMABLE,
         _header(
-            "Upload-Length", "Size of the whole upload in bytes (at most Tus-Max-Size).", required=True, schema=_SIZE
+            "Upload-Length",
+            "Size of the whole upload in bytes (at most Tus-Max-Size); required unless deferred or final.",
+            schema=_SIZE,
+        ),
+        _header(
+            "Upload-Defer-Length",
+            "`1`: the length comes with a later PATCH (creation-defer-length).",
+            schema={"type": "string", "enum": ["1"]},
+        ),
+        _header(
+            "Upload-Concat",
+            "`partial` for a piece of a parallel upload (never a file by itself), or `final;<url> <url>...` "
+            "naming the caller's finished partial uploads in order: the final upload becomes the file at once "
+            "(201 with Upload-File-Id). A final upload takes no Upload-Length and no body.",
         ),
         _header("Upload-Metadata", "Comma-separated `key base64value` pairs, e.g. `filename` and `filetype`."),
         _CHECKSUM,
         _response_header("Location", "URL of the new upload: HEAD, PATCH and DELETE it.", [201]),
-        *_tus_headers([201, 400, 401, 412, 413, 415, 429, 460, 507]),
+        *_tus_headers([201, 400, 401, 409, 412, 413, 415, 429, 460, 507]),
         *_state_headers([201]),
     ],
     request=_BODY,
     responses={
         201: OpenApiResponse(description="Created; `Location` names the upload."),
-        400: problem("Upload-Length missing or invalid, Upload-Defer-Length, bad Upload-Metadata or Upload-Checksum."),
+        400: problem(
+            "Upload-Length missing or invalid, a bad Upload-Defer-Length, Upload-Metadata, Upload-Checksum or "
+            "Upload-Concat, or a final naming what is not the caller's finished partial upload."
+        ),
+        409: problem("A partial upload named by the final is being written to."),
         413: problem("Upload-Length over Tus-Max-Size or the quota, or a first chunk past Upload-Length."),
         **_PROBLEMS,
     },
@@ -99,21 +116,25 @@ upload_append_schema = extend_schema(
         "Appends the body at `Upload-Offset`, which must equal the upload's offset (409 otherwise; also 409 "
         "`upload_locked` while another request writes to it). A body cut off midway keeps the bytes that "
         "arrived. `HEAD` on this URL answers 200 with `Upload-Offset`, `Upload-Length`, `Upload-Expires`, "
-        "`Upload-Metadata`, `Upload-File-Id` (once complete) and `Cache-Control: no-store`."
+        "`Upload-Metadata`, `Upload-File-Id` (once complete), `Upload-Defer-Length: 1` while the length is unknown, "
+        "`Upload-Concat` for partial and final uploads, and `Cache-Control: no-store`. Another instance "
+        "may take the next PATCH: with an S3 storage the bytes live in the bucket."
     ),
     tags=["uploads"],
     parameters=[
         _TUS_RESUMABLE,
         _header("Upload-Offset", "The offset this body starts at.", required=True, schema=_SIZE),
+        _header("Upload-Length", "A deferred upload's length, sent once (creation-defer-length).", schema=_SIZE),
         _CHECKSUM,
-        *_tus_headers([204, 400, 401, 404, 409, 410, 412, 413, 415, 429, 460, 507]),
+        *_tus_headers([204, 400, 401, 403, 404, 409, 410, 412, 413, 415, 429, 460, 507]),
         *_state_headers([204]),
         _response_header("Upload-Expires", "When the upload expired.", [410]),
     ],
     request=_BODY,
     responses={
         204: OpenApiResponse(description="Appended; `Upload-Offset` is the new offset."),
-        400: problem("Upload-Offset missing or invalid, or a bad Upload-Checksum."),
+        400: problem("Upload-Offset missing or invalid, a bad Upload-Checksum, or an Upload-Length already set."),
+        403: problem("A final (concatenated) upload takes no PATCH."),
         409: problem("Upload-Offset does not match the upload's offset, or another request is writing to it."),
         410: problem("The upload expired."),
         413: problem("The body goes past Upload-Length."),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
 from core.errors import NotFoundError
-from uploads.models import Upload
+from uploads.models import Concat, Upload
 
 
 def upload_get_for_user(*, user: User, upload_id: uuid.UUID) -> Upload:
@@ -22,7 +22,10 @@ def upload_get_for_user(*, user: User, upload_id: uuid.UUID) -> Upload:
 
 
 def upload_reserved_bytes(*, owner: User) -> int:
-    """Bytes the owner's unfinished, unexpired uploads will occupy: their whole declared length, since
-    the bytes already received are not counted as files yet either."""
-    active = Upload.objects.filter(owner=owner, completed_at__isnull=True, expires_at__gt=timezone.now())
-    return active.aggregate(total=Coalesce(Sum("length"), 0))["total"]
+    """Bytes the owner's unexpired uploads will occupy that are no file yet: the whole declared length of the
+    unfinished ones (the bytes received so far while the length is deferred), and finished partial uploads
+    waiting for their final."""
+    active = Upload.objects.filter(
+        Q(completed_at__isnull=True) | Q(concat=Concat.PARTIAL), owner=owner, expires_at__gt=timezone.now()
+    )
+    return active.aggregate(total=Coalesce(Sum(Coalesce("length", "offset")), 0))["total"]

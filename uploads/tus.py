@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from core.errors import ApplicationError, PreconditionFailedError, UnsupportedMediaTypeError
 
 TUS_VERSION = "1.0.0"
-TUS_EXTENSIONS = ("creation", "creation-with-upload", "expiration", "checksum", "termination")
+TUS_EXTENSIONS = (
+    "creation",
+    "creation-with-upload",
+    "creation-defer-length",
+    "expiration",
+    "checksum",
+    "termination",
+    "concatenation",
+)
 # Every algorithm hashlib has built in and that tus clients ask for; sha1 is the one the spec requires.
 CHECKSUM_ALGORITHMS = ("sha256", "sha1", "sha512", "sha384", "md5")
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
@@ -92,6 +100,19 @@ def parse_checksum(value: str | None) -> Checksum | None:
             "The Upload-Checksum digest is not valid base64 of the right size.", code="checksum_invalid"
         )
     return Checksum(algorithm, digest)
+
+
+def parse_concat(value: str | None) -> str | list[str]:
+    """`Upload-Concat`: "" (none), "partial", or the URLs of a final upload's partials (`final;<url> <url>…`)."""
+    if value is None:
+        return ""
+    value = value.strip()
+    if value == "partial":
+        return value
+    kind, separator, urls = value.partition(";")
+    if kind.strip() != "final" or not separator or not urls.split() or len(value) > _MAX_METADATA:
+        raise ApplicationError("Upload-Concat must be 'partial' or 'final;<url> <url>...'.", code="concat_invalid")
+    return urls.split()
 
 
 def parse_metadata(value: str | None) -> dict[str, str | None]:

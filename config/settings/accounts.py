@@ -23,7 +23,10 @@ JWT_REFRESH_TTL = env_int("JWT_REFRESH_TTL", 604800)
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=JWT_ACCESS_TTL),
     "REFRESH_TOKEN_LIFETIME": timedelta(seconds=JWT_REFRESH_TTL),
-    "ALGORITHM": "HS256",
+    # Signed and verified by accounts.tokens.KeyringTokenBackend with JWT_SIGNING_KEYS (kid, alg per key);
+    # simplejwt's own backend is left without a key, so nothing can sign or verify with SECRET_KEY.
+    "ALGORITHM": "RS256",
+    "SIGNING_KEY": None,
     # Access tokens carry the session id ("sid"); accounts.authentication checks it is not revoked.
     "AUTH_TOKEN_CLASSES": ("accounts.tokens.SessionAccessToken",),
 }

@@ -7,7 +7,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_JSON_BODY
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.SessionJWTAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The OAuth scope ceiling (core.permissions) is part of every permission class; this is the default one.
+    "DEFAULT_PERMISSION_CLASSES": ["core.permissions.IsAuthenticatedWithinScope"],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",

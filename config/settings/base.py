@@ -1,7 +1,7 @@
 """Core Django settings; the other concerns are composed at the bottom."""
 
 from .env import BASE_DIR, DEBUG, TESTING, VAR_DIR, env, env_int, env_list  # noqa: F401
-from .keys import AUDIT_SIGNING_KEY, FILES_LINK_SIGNING_KEYS, SECRET_KEY, SECRET_KEY_FALLBACKS  # noqa: F401
+from .keys import AUDIT_SIGNING_KEY, FILES_LINK_SIGNING_KEYS, JWT_SIGNING_KEYS, SECRET_KEY, SECRET_KEY_FALLBACKS  # noqa: F401
 
 (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "uploads",
     "health",
     "background",
+    "oauth",  # before oauth2_provider: its templates override the toolkit's
+    "oauth2_provider",
 ]
 
 MIDDLEWARE = [
@@ -143,5 +145,6 @@ from .background import *  # noqa: E402,F403
 from .configurations import *  # noqa: E402,F403
 from .files import *  # noqa: E402,F403
 from .logging import *  # noqa: E402,F403
+from .oauth import *  # noqa: E402,F403
 from .security import *  # noqa: E402,F403
 from .webhooks import *  # noqa: E402,F403

@@ -12,6 +12,8 @@ Environment (all optional):
   `<prefix><storage name>` and let an nginx front send the bytes (local storage only).
 - FILES_S3_REDIRECT: `true` to answer byte requests on an S3 storage with a 302 to a presigned URL.
 - FILES_DOWNLOAD_ABANDON_AFTER: seconds without progress after which `files_cleanup` deletes a download (7 days).
+- UPLOADS_S3_PART_SIZE: bytes per S3 part of a tus upload in progress on an S3 storage (default 8 MiB, at least
+  5 MiB, S3's minimum): the most a PATCH holds in memory; bytes below 5 MiB wait in a tail object in the bucket.
 - FILES_ORPHAN_GRACE: age in seconds before `files_cleanup` deletes a blob without a file row, or a temp file
   of a dead upload (1 day; longer than any upload in flight).
 """
@@ -25,6 +27,7 @@ MEDIA_URL = "/media/"
 STORAGE_URL = env.str("STORAGE_URL", default="")
 MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 5368709120)
 UPLOAD_EXPIRY = env_int("UPLOAD_EXPIRY", 86400)
+UPLOADS_S3_PART_SIZE = env_int("UPLOADS_S3_PART_SIZE", 8 * 1024**2)  # >= 5 MiB; at most one in memory per PATCH
 FILE_UPLOAD_TEMP_DIR = None
 
 FILES_USER_QUOTA = env_int("FILES_USER_QUOTA", 10 * 1024**3)

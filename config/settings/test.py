@@ -12,6 +12,16 @@ os.environ.setdefault("FILES_LINK_SIGNING_KEYS", "test-link-signing-key-not-for-
 os.environ.setdefault("TESTING", "true")
 os.environ.setdefault("EMAIL_URL", "memorymail://")
 os.environ.setdefault("VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "var", "test"))
+if "JWT_SIGNING_KEYS" not in os.environ:
+    from pathlib import Path
+
+    from .keygen import generate_signing_key
+
+    # Newest first: an Ed25519 key signs access tokens, the RSA key signs ID tokens; both verify.
+    _keys = Path(os.environ["VAR_DIR"]) / "keys"
+    os.environ["JWT_SIGNING_KEYS"] = ",".join(
+        [generate_signing_key(_keys / "ed25519.pem", "ed25519"), generate_signing_key(_keys / "rsa.pem", "rsa")]
+    )
 
 from .base import *  # noqa: F403
 from .base import DATABASES, PASSWORD_HASHERS, VAR_DIR

@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
-from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
-from tests.support.contract import ContractAPIClient
-
-TOKEN_URL = "/api/v1/auth/token/"
-REFRESH_URL = "/api/v1/auth/token/refresh/"
-ME_URL = "/api/v1/users/me/"
-
-
-@dataclass
-class Login:
-    access: str
-    refresh: str
-
-    def client(self) -> ContractAPIClient:
-        client = ContractAPIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.access}")
-        return client
-
-
-def login(user, password: str = DEFAULT_PASSWORD, **extra) -> Login:
-    response = ContractAPIClient().post(TOKEN_URL, {"email": user.email, "password": password}, **extra)
-    assert response.status_code == 200, response.content
-    body = response.json()
-    return Login(access=body["access"], refresh=body["refresh"])
+from tests.accounts.factories import UserFactory
+from tests.support.auth import ME_URL, REFRESH_URL, TOKEN_URL, Login, login  # noqa: F401 - re-exported
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import UserSession
+from core.jwt_keys import keyring
 from tests.accounts.conftest import ME_URL, login
 from tests.support.contract import ContractAPIClient
 
@@ -61,9 +62,7 @@ def test_tampered_payload__returns_401(session_login, other_user):
 
 
 def test_expired_token__returns_401(session_login):
-    expired = jwt.encode(
-        {**_claims(session_login.access), "exp": int(time.time()) - 10}, settings.SECRET_KEY, algorithm="HS256"
-    )
+    expired = keyring().sign({**_claims(session_login.access), "exp": int(time.time()) - 10})
 
     assert _get_me(expired).status_code == 401
 
@@ -75,7 +74,7 @@ def test_refresh_token_used_as_access__returns_401(session_login):
 def test_token_without_session_claim__returns_401(session_login):
     claims = {key: value for key, value in _claims(session_login.access).items() if key != "sid"}
 
-    assert _get_me(jwt.encode(claims, settings.SECRET_KEY, algorithm="HS256")).status_code == 401
+    assert _get_me(keyring().sign(claims)).status_code == 401
 
 
 def test_token_of_deleted_user__returns_401(user, session_login):

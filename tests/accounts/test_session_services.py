@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import UserSession
+from core.jwt_keys import keyring
 from tests.accounts.conftest import ME_URL, REFRESH_URL, login
 from tests.support.contract import ContractAPIClient
 
@@ -127,6 +128,6 @@ def test_refresh__signed_token_without_valid_session_claim__401(user, api_client
     if sid is not None:
         claims["sid"] = sid
 
-    response = api_client.post(REFRESH_URL, {"refresh": jwt.encode(claims, settings.SECRET_KEY, algorithm="HS256")})
+    response = api_client.post(REFRESH_URL, {"refresh": keyring().sign(claims)})
 
     assert response.status_code == 401

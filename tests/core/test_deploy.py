@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from config.settings.keygen import generate_signing_key
 from tests.support.servers import ROOT
 
 
@@ -21,6 +22,7 @@ def test_check_deploy__production_like_settings__reports_nothing(tmp_path):
         VAR_DIR=str(tmp_path / "var"),
         SECRET_KEY=Fernet.generate_key().decode() * 2,
         CONFIG_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        JWT_SIGNING_KEYS=generate_signing_key(tmp_path / "jwt.pem"),
         DEBUG="false",
         SECURE_SSL_REDIRECT="true",
         SECURE_HSTS_PRELOAD="true",

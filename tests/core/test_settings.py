@@ -53,7 +53,15 @@ def test_env_list__comma_list__is_trimmed(monkeypatch):
 
 def _start(tmp_path, **env: str) -> subprocess.CompletedProcess:
     clean = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "PYTEST_"))}
-    for name in ("SECRET_KEY", "DEBUG", "CONFIG_ENCRYPTION_KEYS", "TESTING", "DATABASE_URL", "REDIS_URL"):
+    for name in (
+        "SECRET_KEY",
+        "DEBUG",
+        "CONFIG_ENCRYPTION_KEYS",
+        "JWT_SIGNING_KEYS",
+        "TESTING",
+        "DATABASE_URL",
+        "REDIS_URL",
+    ):
         clean.pop(name, None)
     clean.update(VAR_DIR=str(tmp_path / "var"), DJANGO_SETTINGS_MODULE="config.settings.base", **env)
     return subprocess.run(

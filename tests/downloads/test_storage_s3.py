@@ -39,9 +39,9 @@ def moto_endpoint():
         deadline = time.monotonic() + 20
         while True:
             try:
-                requests.get(endpoint, timeout=1)
+                requests.get(endpoint, timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused while starting, or slow to answer on a busy machine
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.skip(f"moto_server could not start: {process.stderr.read().decode()[-500:]}")
                 time.sleep(0.1)

@@ -33,7 +33,11 @@ PUBLIC: tuple[tuple[str, str], ...] = (
     ),  # a passkey assertion is the credential  # the second step of a login: the mfa_token is the credential
     ("*", r"^api/v1/d/"),  # signed links: the signature is the credential
     ("OPTIONS", r"^api/v1/uploads/"),  # tus/CORS preflight carries no credentials
+    ("*", r"^o/(login/|authorize/|\\?\.well-known/)"),  # the OAuth login page, consent (after login), discovery
 )
+# OAuth endpoints that authenticate the *client* (RFC 6749 §2.3, RFC 7009, RFC 7662) or take an OAuth token
+# (OIDC userinfo) and answer with OAuth's own JSON errors, not problem+json: tests/oauth covers them.
+OAUTH_CLIENT_ENDPOINTS = re.compile(r"^o/(token|revoke_token|introspect|userinfo)/$")
 
 _PLACEHOLDERS = {
     "uuid": lambda: str(uuid.uuid4()),
@@ -105,7 +109,7 @@ def api_endpoints() -> list[Endpoint]:
     endpoints = {
         Endpoint(method, _normalized(route), _concrete(route), _documented_public(method, _normalized(route)))
         for route, callback in _walk(get_resolver().url_patterns)
-        if not route.startswith(("admin/", "static/"))
+        if not route.startswith(("admin/", "static/")) and not OAUTH_CLIENT_ENDPOINTS.match(_normalized(route))
         for method in _methods(callback)
     }
     return sorted(endpoints, key=lambda endpoint: (endpoint.route, endpoint.method))

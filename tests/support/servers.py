@@ -42,6 +42,7 @@ def server_env(**extra: str) -> dict[str, str]:
         DATABASE_URL=database_url(),
         SECRET_KEY=settings.SECRET_KEY,
         CONFIG_ENCRYPTION_KEYS=",".join(settings.CONFIG_ENCRYPTION_KEYS),
+        JWT_SIGNING_KEYS=",".join(settings.JWT_SIGNING_KEYS),
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
         DEBUG="false",
         TESTING="true",

@@ -16,9 +16,11 @@ OFFSET_STREAM = "application/offset+octet-stream"
 LIST_URL = "/api/v1/uploads/"
 
 
-def make_upload(*, owner, length: int = 10, received: bytes = b"", metadata: dict | None = None) -> Upload:
-    """An upload of `length` bytes of which `received` already arrived."""
-    upload = upload_create(owner=owner, length=length, metadata=metadata or {"filename": "report.txt"})
+def make_upload(
+    *, owner, length: int | None = 10, received: bytes = b"", metadata: dict | None = None, concat: str = ""
+) -> Upload:
+    """An upload of `length` bytes (None: deferred) of which `received` already arrived."""
+    upload = upload_create(owner=owner, length=length, metadata=metadata or {"filename": "report.txt"}, concat=concat)
     if received:
         upload = upload_append(upload=upload, offset=0, read=io.BytesIO(received).read, content_length=len(received))
     return upload

@@ -14,9 +14,10 @@ from django.utils import timezone
 from core.errors import InsufficientStorageError, PayloadTooLargeError
 from downloads.models import File
 from tests.uploads.factories import checksum_header, make_upload
-from uploads import partials
+from uploads import locks, partials, receiving
+from uploads.maintenance import upload_cleanup_expired
 from uploads.models import Upload
-from uploads.services import upload_append, upload_cleanup_expired, upload_terminate
+from uploads.services import upload_append, upload_terminate
 from uploads.tus import ChecksumMismatchError, parse_checksum
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +140,7 @@ def test_upload_append__completion_fails__offset_kept_and_retry_completes(
 
 def _hold_lock(upload_id, held: threading.Event, release: threading.Event) -> None:
     try:
-        with partials.exclusive(upload_id):
+        with locks.exclusive(upload_id):
             held.set()
             release.wait(10)
     finally:
@@ -154,7 +155,7 @@ def test_write__while_another_request_holds_the_lock__409_upload_locked(user, ac
     holder.start()
     held.wait(10)
     try:
-        with pytest.raises(partials.UploadLockedError):
+        with pytest.raises(locks.UploadLockedError):
             if action == "append":
                 upload_append(upload=upload, offset=0, read=io.BytesIO(b"a").read, content_length=1)
             else:
@@ -230,7 +231,7 @@ def _disk_full_after(monkeypatch, writes: int) -> None:
 
 def test_upload_append__disk_full__507_keeps_the_bytes_stored_whole(user, monkeypatch):
     upload = make_upload(owner=user, length=100, received=b"ab")
-    monkeypatch.setattr(partials, "READ_SIZE", 3)
+    monkeypatch.setattr(receiving, "READ_SIZE", 3)
     _disk_full_after(monkeypatch, writes=2)
 
     with pytest.raises(InsufficientStorageError):
@@ -242,7 +243,7 @@ def test_upload_append__disk_full__507_keeps_the_bytes_stored_whole(user, monkey
 
 def test_upload_append__disk_full_with_checksum__507_chunk_discarded(user, monkeypatch):
     upload = make_upload(owner=user, length=100, received=b"ab")
-    monkeypatch.setattr(partials, "READ_SIZE", 3)
+    monkeypatch.setattr(receiving, "READ_SIZE", 3)
     _disk_full_after(monkeypatch, writes=1)
     checksum = parse_checksum(checksum_header("sha256", b"cdefgh"))
 

@@ -44,7 +44,15 @@ def test_options__anonymous__advertises_the_server(api_client, settings):
 
     assert response.status_code == 204
     assert response["Tus-Version"] == "1.0.0"
-    assert response["Tus-Extension"] == "creation,creation-with-upload,expiration,checksum,termination"
+    assert response["Tus-Extension"].split(",") == [
+        "creation",
+        "creation-with-upload",
+        "creation-defer-length",
+        "expiration",
+        "checksum",
+        "termination",
+        "concatenation",
+    ]
     assert response["Tus-Max-Size"] == str(settings.MAX_UPLOAD_SIZE)
     assert {"sha256", "sha1"} <= set(response["Tus-Checksum-Algorithm"].split(","))
 
@@ -95,7 +103,11 @@ def test_create__missing_or_unsupported_tus_resumable__412_with_tus_version(user
         ({}, "upload_length_required"),
         ({"HTTP_UPLOAD_LENGTH": "-1"}, "upload_length_invalid"),
         ({"HTTP_UPLOAD_LENGTH": "ten"}, "upload_length_invalid"),
-        ({"HTTP_UPLOAD_DEFER_LENGTH": "1"}, "defer_length_unsupported"),
+        ({"HTTP_UPLOAD_DEFER_LENGTH": "2"}, "upload_defer_length_invalid"),
+        ({"HTTP_UPLOAD_DEFER_LENGTH": "1", "HTTP_UPLOAD_LENGTH": "1"}, "upload_defer_length_invalid"),
+        ({"HTTP_UPLOAD_CONCAT": "whole"}, "concat_invalid"),
+        ({"HTTP_UPLOAD_CONCAT": "final;"}, "concat_invalid"),
+        ({"HTTP_UPLOAD_CONCAT": "final;/api/v1/files/"}, "concat_invalid"),
         ({"HTTP_UPLOAD_LENGTH": "1", "HTTP_UPLOAD_METADATA": "filename not-base64!"}, "metadata_invalid"),
         ({"HTTP_UPLOAD_LENGTH": "1", "HTTP_UPLOAD_METADATA": "a YQ==,a YQ=="}, "metadata_invalid"),
         ({"HTTP_UPLOAD_LENGTH": "1", "HTTP_UPLOAD_CHECKSUM": "crc32 AAAA"}, "checksum_algorithm_unsupported"),

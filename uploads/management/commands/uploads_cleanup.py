@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from uploads.services import upload_cleanup_expired
+from uploads.maintenance import upload_cleanup_expired
 
 
 class Command(BaseCommand):
