@@ -16,6 +16,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_safe
 from oauth2_provider import views as dot_views
 from oauth2_provider.models import get_application_model
 from oauthlib.common import Request as OAuthlibRequest
@@ -83,6 +84,15 @@ class LoginView(View):
 class AuthorizationView(dot_views.AuthorizationView):
     """DOT's consent page (Allow / Deny), allowed by its CSP to send the browser on to the client."""
 
+    http_method_names = ["get", "post", "head", "options"]
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # DOT's login mixin runs before the method check: a method the page lacks must be 405 with Allow
+        # before authentication (API.md), not a redirect to the login page.
+        if request.method.lower() not in self.http_method_names:
+            return self.http_method_not_allowed(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
     def render_to_response(self, context: dict[str, Any], **kwargs) -> HttpResponse:
         response = super().render_to_response(context, **kwargs)
         redirect_uri = getattr(context.get("form"), "initial", {}).get("redirect_uri") or ""
@@ -113,6 +123,7 @@ class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
         return fixed
 
 
+@require_safe
 def jwks(request: HttpRequest) -> JsonResponse:
     """Every key of JWT_SIGNING_KEYS (Ed25519, EC P-256, RSA), public parts only, by `kid`."""
     response = JsonResponse(keyring().jwks())
