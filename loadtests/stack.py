@@ -84,7 +84,6 @@ class Stack:
             CACHE_KEY_PREFIX=f"proof-{self.name}-{secrets.token_hex(4)}",
             SECRET_KEY=secrets.token_urlsafe(64),
             CONFIG_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-            JWT_SIGNING_KEYS=generate_signing_key(self.var_dir / "jwt-signing-key.pem"),
             FILES_LINK_SIGNING_KEYS=secrets.token_urlsafe(50),
             DEBUG="false",
             VAR_DIR=str(self.var_dir),
@@ -105,6 +104,8 @@ class Stack:
         self.create_database()
         shutil.rmtree(self.var_dir, ignore_errors=True)
         (self.var_dir / "media").mkdir(parents=True)
+        # After the wipe above, so the key outlives it.
+        self.env["JWT_SIGNING_KEYS"] = generate_signing_key(self.var_dir / "jwt-signing-key.pem")
         self.manage("migrate", "--noinput", "--verbosity", "0")
         self.manage("collectstatic", "--noinput", "--verbosity", "0")
         self.manage("createsuperuser", "--noinput")
