@@ -33,7 +33,7 @@ def main() -> int:
             results = importlib.import_module(f"bench.{name}").run()
         except Exception as exc:  # one broken benchmark must not hide the others' figures
             failed += 1
-            results = [Result(name, 0, "-", note=f"FAILED: {type(exc).__name__}: {str(exc)[:120]}")]
+            results = [Result(name, 0, "-", note=f"FAILED: {type(exc).__name__}: {str(exc)[-600:]}")]
         rows.extend(_row(result) for result in results)
     print("| benchmark | value | reference | ratio | target | note |")
     print("|---|---|---|---|---|---|")

@@ -14,6 +14,7 @@ DRF's own default. Imports no Django itself: the project is run by its own gunic
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -86,7 +87,13 @@ class Row(models.Model):
 
 
 def _run(*args: str, cwd: Path) -> None:
-    subprocess.run([sys.executable, *args], cwd=cwd, check=True, capture_output=True, timeout=300)
+    # Not the caller's settings module (importing the project's `config` package sets it): the bare project's own.
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed: {result.stderr[-1500:]}")
 
 
 def generate(directory: Path, database_url: str | None) -> Path:
