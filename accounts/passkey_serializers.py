@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Passkey
@@ -63,8 +64,13 @@ class PasskeyRequestOptionsOutputSerializer(serializers.Serializer):
     hints = serializers.ListField(child=serializers.CharField(), required=False)
 
 
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class _CredentialField(serializers.JSONField):
+    """A JSON object (validate_credential refuses anything else); WebAuthn checks the rest."""
+
+
 def _credential_field(what: str) -> serializers.JSONField:
-    return serializers.JSONField(help_text=f"The `{what}` (PublicKeyCredential.toJSON()) of the browser.")
+    return _CredentialField(help_text=f"The `{what}` (PublicKeyCredential.toJSON()) of the browser.")
 
 
 class PasskeyRegisterInputSerializer(StrictSerializer):

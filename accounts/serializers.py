@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.password_validation import MinimumLengthValidator, get_default_password_validators
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User, UserSession
@@ -17,6 +19,25 @@ def _password_field(**kwargs) -> serializers.CharField:
     return serializers.CharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False, write_only=True, **kwargs)
 
 
+def _password_min_length() -> int:
+    lengths = [v.min_length for v in get_default_password_validators() if isinstance(v, MinimumLengthValidator)]
+    return max(lengths, default=1)
+
+
+# The schema states the minimum length of AUTH_PASSWORD_VALIDATORS; the other validators (similar to the
+# e-mail, common, all digits) cannot be written as a JSON Schema, and are 400 `weak_password`. The length
+# is checked by those validators, not by the field, so a short password keeps that code.
+@extend_schema_field(
+    {"type": "string", "minLength": _password_min_length(), "maxLength": PASSWORD_MAX_LENGTH},
+)
+class _NewPasswordField(serializers.CharField):
+    pass
+
+
+def _new_password_field() -> serializers.CharField:
+    return _NewPasswordField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False, write_only=True)
+
+
 class AccountUserOutputSerializer(OutputModelSerializer):
     class Meta:
         model = User
@@ -26,7 +47,7 @@ class AccountUserOutputSerializer(OutputModelSerializer):
 
 class AccountRegisterInputSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254)
-    password = _password_field()
+    password = _new_password_field()
     display_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
 
 
@@ -57,12 +78,12 @@ class AccountEmailInputSerializer(StrictSerializer):
 
 class AccountPasswordChangeInputSerializer(StrictSerializer):
     current_password = _password_field()
-    new_password = _password_field()
+    new_password = _new_password_field()
 
 
 class AccountPasswordResetConfirmInputSerializer(StrictSerializer):
     token = serializers.CharField(max_length=1024)
-    new_password = _password_field()
+    new_password = _new_password_field()
 
 
 class AccountSessionOutputSerializer(serializers.ModelSerializer):

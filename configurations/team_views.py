@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -10,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from configurations import change_requests, history, members, selectors
-from configurations.models import ChangeRequest, NamespaceMember
+from configurations.models import SLUG_PATTERN, ChangeRequest, NamespaceMember
 from configurations.team_serializers import (
     ChangeRequestCreateInputSerializer,
     ChangeRequestOutputSerializer,
@@ -179,7 +178,15 @@ class DiffViewSet(ConfigurationViewSet):
 
     @extend_schema(
         summary="Diff against another environment of the namespace",
-        parameters=[OpenApiParameter("against", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)],
+        parameters=[
+            OpenApiParameter(
+                "against",
+                {"type": "string", "pattern": rf"^{SLUG_PATTERN}$"},
+                OpenApiParameter.QUERY,
+                required=True,
+                description="The slug of the environment to compare with (404 when it is not there).",
+            )
+        ],
         responses={200: DiffOutputSerializer},
     )
     @action(detail=False, methods=["get"])

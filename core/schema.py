@@ -13,11 +13,12 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from drf_spectacular.plumbing import build_bearer_security_scheme_object, get_override
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions, serializers
 
 from core.problems import PROBLEM_CONTENT_TYPE
+from core.serializers import RejectUnknownFieldsMixin
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _PLAIN_PERMISSIONS = (permissions.AllowAny, permissions.IsAuthenticated)
@@ -26,6 +27,10 @@ _RETRY_AFTER = {
     "Retry-After": {"schema": {"type": "integer", "minimum": 1}, "description": "Seconds to wait before retrying."}
 }
 _WWW_AUTHENTICATE = {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "The expected scheme."}}
+# Any JSON value but null: OpenAPI 3.0 has no `type: null` to exclude, so the other five types are listed.
+_NON_NULL_JSON = {
+    "anyOf": [{"type": kind} for kind in ("string", "number", "boolean", "object")] + [{"type": "array", "items": {}}]
+}
 
 
 class ProblemFieldErrorSerializer(serializers.Serializer):
@@ -52,7 +57,30 @@ def problem(description: str) -> OpenApiResponse:
 
 
 class ProblemAutoSchema(AutoSchema):
-    """AutoSchema that documents the errors every DRF view of this project can answer with."""
+    """AutoSchema that documents the errors every DRF view of this project can answer with, and the request
+    constraints drf-spectacular leaves out although the serializers enforce them: no unknown fields
+    (`additionalProperties: false` for a RejectUnknownFieldsMixin body), `allow_empty=False` lists
+    (`minItems: 1`) and JSON fields that refuse null."""
+
+    def _map_basic_serializer(self, serializer, direction):  # type: ignore[override]
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and isinstance(serializer, RejectUnknownFieldsMixin):
+            schema["additionalProperties"] = False
+        return schema
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):  # type: ignore[override]
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if schema is None or direction != "request":
+            return schema
+        override = get_override(field, "field")
+        if isinstance(override, dict) and "minLength" in override:
+            # drf-spectacular writes minLength 1 for a non-blank CharField over an extend_schema_field's own.
+            schema["minLength"] = override["minLength"]
+        if isinstance(field, serializers.ListField | serializers.ListSerializer) and not field.allow_empty:
+            schema.setdefault("minItems", 1)
+        if isinstance(field, serializers.JSONField) and not field.allow_null and not set(schema) & {"type", "$ref"}:
+            schema.update(_NON_NULL_JSON)
+        return schema
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):  # type: ignore[override]
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)

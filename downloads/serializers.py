@@ -29,7 +29,9 @@ class FileLinkInputSerializer(StrictSerializer):
 
 
 class FileLinkOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The link's id, to list or revoke it.")
     url = serializers.URLField()
+    token = serializers.CharField(help_text="The signed token of `url` (GET /api/v1/d/{token}/), shown this once.")
     expires_at = serializers.DateTimeField()
 
 

@@ -210,7 +210,7 @@ class FileLinkViewSet(ApiViewSet):
         expires_in = validated(FileLinkInputSerializer, request)["expires_in"]
         link, token = services.link_create(file=file, expires_in=expires_in, request=request)
         url = request.build_absolute_uri(reverse("v1:downloads-link-detail", args=[token]))
-        body = FileLinkOutputSerializer({"url": url, "expires_at": link.expires_at}).data
+        body = FileLinkOutputSerializer({"id": link.id, "url": url, "token": token, "expires_at": link.expires_at}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 

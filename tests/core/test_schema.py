@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 from openapi_spec_validator import validate
 
+from config import openapi_links
 from core.schema import ApiKeyScheme
 from tests.support.contract import generate_schema
 
@@ -67,3 +68,106 @@ def test_project_schema__is_valid_openapi_and_generates_without_warnings(tmp_pat
 
     validate(generate_schema())
     assert target.stat().st_size > 0
+
+
+# The constraints the serializers enforce, in the project schema (one test per kind) -------------------
+
+
+@pytest.fixture(scope="module")
+def project_schema() -> dict:
+    return generate_schema()
+
+
+def _component(schema: dict, name: str) -> dict:
+    return schema["components"]["schemas"][name]
+
+
+def test_project_schema__strict_request_body__forbids_unknown_fields(project_schema):
+    assert _component(project_schema, "NamespaceCreateInputRequest")["additionalProperties"] is False
+    assert "additionalProperties" not in _component(project_schema, "NamespaceOutput")
+
+
+def test_project_schema__non_empty_lists__have_min_items(project_schema):
+    changes = _component(project_schema, "ChangeRequestCreateInputRequest")["properties"]["changes"]
+    events = _component(project_schema, "WebhookCreateInputRequest")["properties"]["events"]
+
+    assert (changes["minItems"], events["minItems"]) == (1, 1)
+
+
+def test_project_schema__json_value_that_refuses_null__lists_every_other_type(project_schema):
+    value = _component(project_schema, "EntryCreateInputRequest")["properties"]["value"]
+
+    assert {option["type"] for option in value["anyOf"]} == {"string", "number", "boolean", "object", "array"}
+
+
+def test_project_schema__new_password__has_the_validators_minimum_length(project_schema):
+    new = _component(project_schema, "AccountRegisterInputRequest")["properties"]["password"]
+    login = _component(project_schema, "AccountTokenInputRequest")["properties"]["password"]
+
+    assert (new["minLength"], new["maxLength"], new["writeOnly"]) == (12, 1024, True)
+    assert login["minLength"] == 1
+
+
+def test_project_schema__patch_body__keeps_the_fields_the_view_requires(project_schema):
+    body = project_schema["paths"]["/api/v1/users/me/"]["patch"]["requestBody"]["content"]["application/json"]
+
+    assert body["schema"] == {"$ref": "#/components/schemas/AccountProfileUpdateInputRequest"}
+    assert _component(project_schema, "AccountProfileUpdateInputRequest")["required"] == ["display_name"]
+
+
+def test_project_schema__passkey_credential__is_an_object(project_schema):
+    credential = _component(project_schema, "PasskeyLoginInputRequest")["properties"]["credential"]
+
+    assert credential["type"] == "object"
+
+
+def test_project_schema__diff_against__is_a_slug(project_schema):
+    parameters = project_schema["paths"]["/api/v1/namespaces/{ns}/environments/{env}/diff/"]["get"]["parameters"]
+    against = next(parameter for parameter in parameters if parameter["name"] == "against")
+
+    assert (against["required"], against["schema"]["pattern"]) == (True, "^[a-z0-9-]{1,64}$")
+
+
+# OpenAPI links ---------------------------------------------------------------------------------------
+
+
+def _operations(schema: dict) -> dict[str, tuple[str, dict]]:
+    return {
+        operation["operationId"]: (path, operation)
+        for path, methods in schema["paths"].items()
+        for operation in methods.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+
+
+def test_project_schema__every_declared_link__joins_two_operations_of_the_schema(project_schema):
+    operations = _operations(project_schema)
+    declared = {**openapi_links._LINKS}
+    for key, targets in openapi_links._BODY_LINKS.items():
+        declared[key] = {**declared.get(key, {}), **targets}
+
+    for (source, status), targets in declared.items():
+        assert source in operations, source
+        links = operations[source][1]["responses"][status]["links"]
+        assert {link["operationId"] for link in links.values()} == set(targets), source
+        for target in targets:
+            assert target in operations, target
+
+
+def test_project_schema__link_parameters__name_the_targets_path_parameters(project_schema):
+    operations = _operations(project_schema)
+    for source, (_, operation) in operations.items():
+        for response in operation["responses"].values():
+            for link in response.get("links", {}).values():
+                path = operations[link["operationId"]][0]
+                for name in link.get("parameters", {}):
+                    if "." not in name and name != "against":
+                        assert "{" + name + "}" in path, (source, link["operationId"], name)
+
+
+def test_project_schema__namespace_creation__links_to_its_environments(project_schema):
+    responses = project_schema["paths"]["/api/v1/namespaces/"]["post"]["responses"]
+
+    link = responses["201"]["links"]["NamespacesEnvironmentsCreate"]
+
+    assert link == {"operationId": "namespaces_environments_create", "parameters": {"ns": "$response.body#/slug"}}

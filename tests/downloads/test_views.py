@@ -255,13 +255,15 @@ def test_link_create__201_url_works_without_auth(user_client, user):
     response = user_client.post(f"/api/v1/files/{file.pk}/links/", {"expires_in": 3600}, format="json")
 
     assert response.status_code == 201
-    assert set(response.json()) == {"url", "expires_at"}
-    fetched = APIClient().get(response.json()["url"])
+    body = response.json()
+    assert set(body) == {"id", "url", "token", "expires_at"}
+    fetched = APIClient().get(body["url"])
     assert fetched.status_code == 200
     assert body_of(fetched) == CONTENT
+    assert body["url"].rstrip("/").rsplit("/", 1)[-1] == body["token"]
+    assert body["id"] == str(FileLink.objects.get(file=file).pk)
     event = AuditEvent.objects.get(action="file.link.created")
-    token = response.json()["url"].rstrip("/").rsplit("/", 1)[-1]
-    assert token not in str(event.metadata) and token not in str(event.changes)
+    assert body["token"] not in str(event.metadata) and body["token"] not in str(event.changes)
 
 
 @pytest.mark.parametrize("expires_in", [0, 604801, "soon"])
