@@ -1,9 +1,11 @@
 """schemathesis against a live gunicorn: `python -m tests.fuzz.run_schemathesis` (CI runs it from .ci/run).
 
 Starts the app on a fresh PostgreSQL database (loadtests.stack), logs in as a verified superuser so every
-operation is reachable, and fuzzes every operation of /api/v1/schema/ with four checks: no server error,
-response schema, status code and content type conformance. Bounded: FUZZ_MAX_EXAMPLES cases per operation
-(default 25) and a hard FUZZ_TIMEOUT (default 480 s) for all its runs together. Reports go to reports/schemathesis/.
+operation is reachable, and fuzzes every operation of /api/v1/schema/ in the four phases (examples, coverage,
+fuzzing, and stateful: sequences that follow the schema's OpenAPI links) with four checks: no server error,
+response schema, status code and content type conformance (settings of the phases in
+tests/fuzz/schemathesis.toml). Bounded: FUZZ_MAX_EXAMPLES cases per operation (default 25) and a hard
+FUZZ_TIMEOUT (default 480 s) for all its runs together. Reports go to reports/schemathesis/.
 
 Rates are raised for the run (throttling and lockout would otherwise answer most cases with 429, which
 tests the throttle, not the operations), and access tokens live an hour so a long run keeps its token.
@@ -36,7 +38,11 @@ SELF_REVOKING = {
     "users-admin": r"/users/\{",
 }
 REPORTS = ROOT / "reports" / "schemathesis"
-# Serializers for media types schemathesis lacks (tus bodies, application/offset+octet-stream).
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+PHASES = "examples,coverage,fuzzing,stateful"
+# schemathesis 4.32 has no serializer for application/offset+octet-stream (the tus bodies) and no setting to
+# add one: its media type matching knows only the JSON, XML, YAML and text families, so this one alias is the
+# only hook of the run.
 HOOKS = "tests.uploads.schemathesis_hooks"
 
 
@@ -53,6 +59,8 @@ def _schema_file(stack: Stack) -> Path:
 def _schemathesis(stack: Stack, token: str, *filters: str, label: str, deadline: float) -> int:
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
+        "--config-file",
+        str(CONFIG),
         "run",
         str(REPORTS / "schema.json"),
         "--url",
@@ -62,7 +70,7 @@ def _schemathesis(stack: Stack, token: str, *filters: str, label: str, deadline:
         "--checks",
         CHECKS,
         "--phases",
-        os.environ.get("FUZZ_PHASES", "examples,coverage,fuzzing"),
+        os.environ.get("FUZZ_PHASES", PHASES),
         "--max-examples",
         os.environ.get("FUZZ_MAX_EXAMPLES", "25"),
         "--seed",
