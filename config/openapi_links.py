@@ -128,7 +128,6 @@ _LINKS: dict[tuple[str, str], dict[str, dict[str, str]]] = {
     },
     ("audit_events_list", "200"): {"audit_events_retrieve": {"id": "$response.body#/results/0/id"}},
     ("users_list", "200"): {"users_retrieve": {"id": "$response.body#/results/0/id"}},
-    ("auth_passkeys_list", "200"): {"auth_passkeys_destroy": {"id": "$response.body#/results/0/id"}},
 }
 # Links that fill a request body rather than parameters.
 _BODY_LINKS: dict[tuple[str, str], dict[str, dict[str, str]]] = {
