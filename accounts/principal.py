@@ -5,10 +5,16 @@ permissions version they were read under), never the `User` row: no password has
 Redis. `Principal` answers identity and permission checks from that state; the first access to anything
 else (or an `isinstance` check, as the ORM makes when it is assigned to a foreign key) loads the row,
 one query by primary key, and the rest of the request uses it.
+
+That row is also kept in this process's memory (`_ROWS`), keyed by the state's `issued` nonce: any save
+of the user drops its sessions' cached states (accounts.revocation.forget_user), so the next request
+reads a new state with a new nonce, and a row kept under an old nonce is never used again. The row
+stays in the process (never in Redis) and each request gets its own copy.
 """
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import astuple, dataclass, fields
 from typing import Any
@@ -26,23 +32,39 @@ class PrincipalState:
     is_superuser: bool
     permissions: frozenset[str]
     permissions_version: str
+    issued: str  # a nonce per read of the row: names the row this state was made from (`_ROWS`)
 
     @classmethod
     def of(cls, user: User, permissions_version: str) -> PrincipalState:
         permissions = frozenset(user.get_all_permissions()) if user.is_active else frozenset()
-        return cls(str(user.pk), user.is_active, user.is_superuser, permissions, permissions_version)
+        return cls(str(user.pk), user.is_active, user.is_superuser, permissions, permissions_version, uuid.uuid4().hex)
 
     def to_cache(self) -> tuple:
         """Plain data (a deploy that changes this class cannot break unpickling what is cached)."""
         state = astuple(self)
-        return (*state[:3], tuple(sorted(self.permissions)), state[4])
+        return (*state[:3], tuple(sorted(self.permissions)), *state[4:])
 
     @classmethod
     def from_cache(cls, value: Any) -> PrincipalState | None:
         if not (isinstance(value, tuple) and len(value) == len(fields(cls))):
             return None
-        user_id, is_active, is_superuser, permissions, version = value
-        return cls(user_id, is_active, is_superuser, frozenset(permissions), version)
+        user_id, is_active, is_superuser, permissions, version, issued = value
+        return cls(user_id, is_active, is_superuser, frozenset(permissions), version, issued)
+
+
+_ROWS: dict[tuple[str, str], User] = {}
+_ROWS_MAX = 2048
+
+
+def _remember(state: PrincipalState, user: User) -> None:
+    if len(_ROWS) >= _ROWS_MAX:
+        _ROWS.pop(next(iter(_ROWS)), None)  # the oldest: dicts keep insertion order
+    _ROWS[(state.user_id, state.issued)] = copy.copy(user)
+
+
+def _remembered(state: PrincipalState) -> User | None:
+    row = _ROWS.get((state.user_id, state.issued))
+    return copy.copy(row) if row is not None else None
 
 
 class Principal(SimpleLazyObject):
@@ -52,12 +74,16 @@ class Principal(SimpleLazyObject):
         self.__dict__["_principal"] = state
         super().__init__(lambda: self._load())
         if user is not None:
+            _remember(state, user)
             self._wrapped = self._primed(user)
 
     def _load(self) -> User:
-        user = User.objects.filter(pk=self._principal.user_id, is_active=True).first()
-        if user is None:  # deleted or deactivated while this request was being served
-            raise AuthenticationFailed("The session of this token has ended.", code="session_revoked")
+        user = _remembered(self._principal)
+        if user is None:
+            user = User.objects.filter(pk=self._principal.user_id, is_active=True).first()
+            if user is None:  # deleted or deactivated while this request was being served
+                raise AuthenticationFailed("The session of this token has ended.", code="session_revoked")
+            _remember(self._principal, user)
         return self._primed(user)
 
     def _primed(self, user: User) -> User:

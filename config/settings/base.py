@@ -79,8 +79,10 @@ def _databases() -> dict:
     if database["ENGINE"] == "django.db.backends.postgresql":
         # psycopg 3's pool: a sync worker serves one request at a time, so a small pool per worker is
         # enough; the short timeout turns a database outage into a quick 503 instead of a hung worker.
-        # Health checks make the pool test a connection before handing it out (one round trip), so
-        # connections severed by a database restart are replaced instead of failing one request each.
+        # Health checks make the pool test a connection idle for over DB_POOL_CHECK_IDLE seconds before
+        # handing it out, so connections severed by a database restart are replaced instead of failing
+        # one request each, without a round trip on every request (core.postgresql).
+        database["ENGINE"] = "core.postgresql"
         database["CONN_MAX_AGE"] = 0
         database["CONN_HEALTH_CHECKS"] = True
         database["OPTIONS"] = {
@@ -103,6 +105,8 @@ def _databases() -> dict:
 
 
 DATABASES = _databases()
+# Seconds a pooled connection may sit unused and still be handed out untested (core.postgresql).
+DB_POOL_CHECK_IDLE = env_int("DB_POOL_CHECK_IDLE", 1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
