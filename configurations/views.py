@@ -280,7 +280,7 @@ class EntryViewSet(ConfigurationViewSet):
 
     @extend_schema(summary="Get an entry", responses={200: EntryOutputSerializer}, parameters=[ETAG_HEADER])
     def retrieve(self, request: Request, ns: str, env: str, key: str) -> Response:
-        return self._entry_response(selectors.entry_get(environment=self.environment(), key=key))
+        return self._entry_response(selectors.entry_get_by_path(namespace_slug=ns, environment_slug=env, key=key))
 
     @extend_schema(
         summary="Replace an entry's value (If-Match required)",
