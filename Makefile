@@ -53,7 +53,7 @@ load: $(VENV)/.dev
 fuzz: $(VENV)/.dev
 	$(BIN)/python -m tests.fuzz.run_schemathesis
 
-## drills: fault drills (database, Redis, killed worker, full disk) against real gunicorn; needs socat, root
+## drills: fault drills (database, Redis, killed worker, full disk) against real gunicorn; needs root
 drills: $(VENV)/.dev
 	$(BIN)/python -m pytest tests/drills -p no:cacheprovider -s -v $(PYTEST_ARGS)
 

@@ -1,8 +1,8 @@
 """Real processes for the worker tests: an SMTP server that can stall, and celery worker / beat.
 
-`StallableSMTP` is aiosmtpd behind a loopback front: while stalled, the front accepts connections and
+`StallableSMTP` is aiosmtpd behind the tests' TCP proxy: while stalled, the proxy accepts connections and
 never says a word (an SMTP server that hangs); once answering, connections go through to aiosmtpd.
-Hand-written front: aiosmtpd itself always greets at once, and a stall is what the tests are about.
+aiosmtpd itself always greets at once, and a stall is what the tests are about.
 """
 
 from __future__ import annotations
@@ -10,11 +10,9 @@ from __future__ import annotations
 import email
 import email.policy
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -39,13 +37,16 @@ class _Inbox:
 
 
 class StallableSMTP:
+    """aiosmtpd behind the tests' TCP proxy, which can stall it (accept, never greet)."""
+
     def __init__(self) -> None:
         self.inbox = _Inbox()
         self._controller = Controller(self.inbox, hostname="127.0.0.1", port=free_port())
-        self.stalled = threading.Event()
-        self._held: list[socket.socket] = []
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
+        self._front = TCPProxy("127.0.0.1", self._controller.port)
+
+    @property
+    def port(self) -> int:
+        return self._front.port
 
     @property
     def messages(self) -> list[email.message.EmailMessage]:
@@ -53,35 +54,17 @@ class StallableSMTP:
 
     def start(self) -> None:
         self._controller.start()
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._front.open()
 
     def stop(self) -> None:
-        self._listener.close()
-        self.answer()
+        self._front.close()
         self._controller.stop()
 
     def stall(self) -> None:
-        self.stalled.set()
+        self._front.stall()
 
     def answer(self) -> None:
-        self.stalled.clear()
-        held, self._held = self._held, []
-        for connection in held:
-            connection.close()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            if self.stalled.is_set():
-                self._held.append(client)  # accepted, never answered
-                continue
-            upstream = socket.create_connection(("127.0.0.1", self._controller.port), timeout=5)
-            upstream.settimeout(None)
-            threading.Thread(target=TCPProxy._pipe, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=TCPProxy._pipe, args=(upstream, client), daemon=True).start()
+        self._front.answer()
 
 
 @contextmanager

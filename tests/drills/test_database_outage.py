@@ -14,9 +14,10 @@ import pytest
 import requests
 from django.db import connection
 
-from tests.drills.conftest import assert_versions_consistent, bearer, create_entry, login, wait_until
-from tests.drills.proxy import TcpProxy
+from tests.drills.conftest import assert_versions_consistent, create_entry, wait_until
+from tests.support.auth import bearer, live_login
 from tests.support.servers import database_url, gunicorn_server
+from tests.support.tcp_proxy import TCPProxy
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
@@ -72,16 +73,16 @@ def test_database_outage__quick_503__ready_fails__recovers__no_half_written_rows
     if connection.vendor != "postgresql":
         pytest.skip("the database drill needs PostgreSQL")
     db = connection.settings_dict
-    with TcpProxy(db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432)) as proxy:
+    with TCPProxy(db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432)) as proxy:
         proxied = database_url().replace(f":{db.get('PORT') or 5432}/", f":{proxy.port}/")
         with gunicorn_server(workers=2, DATABASE_URL=proxied) as base:
-            headers = bearer(login(base, server_user.email))
+            headers = bearer(live_login(base, server_user.email)["access"])
             entry_url = create_entry(base, headers)
             writer = Writer(entry_url, headers)
             writer.start()
             time.sleep(2)
 
-            proxy.cut()
+            proxy.close()
             outage_started = time.monotonic()
             time.sleep(1)
             ready = requests.get(f"{base}/ready", timeout=10)
@@ -92,7 +93,7 @@ def test_database_outage__quick_503__ready_fails__recovers__no_half_written_rows
             read_seconds = time.monotonic() - started
             time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - outage_started)))
 
-            proxy.restore()
+            proxy.open()
             recovery = wait_until(
                 lambda: requests.get(f"{base}/api/v1/files/", headers=headers, timeout=10).status_code == 200,
                 timeout=30,

@@ -1,4 +1,4 @@
-"""Drill: Redis goes away while the app serves (a socat proxy in front of it is cut).
+"""Drill: Redis goes away while the app serves (the proxy in front of it is closed).
 
 Shows: the API keeps answering from the database (profile, configuration by API key, conditional
 reads), /ready names the cache as failed, sessions revoked and accounts locked before the outage stay
@@ -17,9 +17,10 @@ import requests
 from django.conf import settings
 
 from tests.accounts.factories import DEFAULT_PASSWORD
-from tests.drills.conftest import bearer, create_entry, login, wait_until
-from tests.drills.proxy import TcpProxy
+from tests.drills.conftest import create_entry, wait_until
+from tests.support.auth import bearer, live_login
 from tests.support.servers import gunicorn_server
+from tests.support.tcp_proxy import TCPProxy
 
 pytestmark = pytest.mark.slow
 LOCKOUT = 5
@@ -28,7 +29,7 @@ LOCKOUT = 5
 @dataclass
 class Outage:
     base: str
-    proxy: TcpProxy
+    proxy: TCPProxy
     responses: list[requests.Response] = field(default_factory=list)
 
     def call(self, method: str, path: str, **kwargs) -> requests.Response:
@@ -49,36 +50,38 @@ class Outage:
 
 @pytest.fixture
 def outage(db) -> Iterator[Outage]:
-    """A gunicorn whose Redis is behind a proxy; the test cuts it with `outage.proxy.cut()`."""
+    """A gunicorn whose Redis is behind a proxy; the test cuts it with `outage.proxy.close()`."""
     if not settings.REDIS_URL:
         pytest.skip("the Redis drill needs REDIS_URL (the embedded mode has no Redis)")
     redis = urlsplit(settings.REDIS_URL)
-    with TcpProxy(redis.hostname or "127.0.0.1", redis.port or 6379) as proxy:
+    with TCPProxy(redis.hostname or "127.0.0.1", redis.port or 6379) as proxy:
         proxied = urlunsplit(redis._replace(netloc=f"127.0.0.1:{proxy.port}"))
         with gunicorn_server(workers=2, REDIS_URL=proxied, LOCKOUT_FAILURES=str(LOCKOUT)) as base:
             drill = Outage(base, proxy)
             yield drill
-            proxy.restore()
+            proxy.open()
             wait_until(lambda: requests.get(f"{base}/ready", timeout=10).status_code == 200, timeout=30)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_redis_outage__api_serves_from_database__ready_names_cache(server_user, outage):
-    tokens = login(outage.base, server_user.email)
-    entry_url = create_entry(outage.base, bearer(tokens), namespace="redis-drill")
+    tokens = live_login(outage.base, server_user.email)
+    entry_url = create_entry(outage.base, bearer(tokens["access"]), namespace="redis-drill")
     environment = urlsplit(entry_url.split("entries/")[0]).path
-    key = outage.call("POST", f"{environment}api-keys/", json={"name": "drill"}, headers=bearer(tokens)).json()["key"]
+    key = outage.call(
+        "POST", f"{environment}api-keys/", json={"name": "drill"}, headers=bearer(tokens["access"])
+    ).json()["key"]
     api_key = {"Authorization": f"Api-Key {key}"}
     before = outage.call("GET", f"{environment}resolved/", headers=api_key)
 
-    outage.proxy.cut()
+    outage.proxy.close()
     ready = outage.call("GET", "/ready")
-    me = outage.call("GET", "/api/v1/users/me/", headers=bearer(tokens))
+    me = outage.call("GET", "/api/v1/users/me/", headers=bearer(tokens["access"]))
     resolved = outage.call("GET", f"{environment}resolved/", headers=api_key)
     conditional = outage.call(
         "GET", f"{environment}resolved/", headers={**api_key, "If-None-Match": before.headers["ETag"]}
     )
-    entries = outage.call("GET", f"{environment}entries/", headers=bearer(tokens))
+    entries = outage.call("GET", f"{environment}entries/", headers=bearer(tokens["access"]))
 
     assert ready.status_code == 503 and ready.json()["checks"]["cache"]["status"] == "fail"
     assert ready.json()["checks"]["database"]["status"] == "ok"
@@ -95,18 +98,22 @@ def test_redis_outage__api_serves_from_database__ready_names_cache(server_user, 
 
 @pytest.mark.django_db(transaction=True)
 def test_redis_outage__revocation_holds__logout_never_500(server_user, outage):
-    revoked, live = login(outage.base, server_user.email), login(outage.base, server_user.email)
-    before = outage.call("POST", "/api/v1/auth/logout/", json={"refresh": revoked["refresh"]}, headers=bearer(revoked))
+    revoked, live = live_login(outage.base, server_user.email), live_login(outage.base, server_user.email)
+    before = outage.call(
+        "POST", "/api/v1/auth/logout/", json={"refresh": revoked["refresh"]}, headers=bearer(revoked["access"])
+    )
 
-    outage.proxy.cut()
-    still_revoked = outage.call("GET", "/api/v1/users/me/", headers=bearer(revoked))
+    outage.proxy.close()
+    still_revoked = outage.call("GET", "/api/v1/users/me/", headers=bearer(revoked["access"]))
     refresh = outage.call("POST", "/api/v1/auth/token/refresh/", json={"refresh": revoked["refresh"]})
-    serving = outage.call("GET", "/api/v1/users/me/", headers=bearer(live))
-    logout = outage.call("POST", "/api/v1/auth/logout/", json={"refresh": live["refresh"]}, headers=bearer(live))
-    during = outage.call("GET", "/api/v1/users/me/", headers=bearer(live))
-    outage.proxy.restore()
+    serving = outage.call("GET", "/api/v1/users/me/", headers=bearer(live["access"]))
+    logout = outage.call(
+        "POST", "/api/v1/auth/logout/", json={"refresh": live["refresh"]}, headers=bearer(live["access"])
+    )
+    during = outage.call("GET", "/api/v1/users/me/", headers=bearer(live["access"]))
+    outage.proxy.open()
     wait_until(lambda: requests.get(f"{outage.base}/ready", timeout=10).status_code == 200, timeout=30)
-    after = outage.call("GET", "/api/v1/users/me/", headers=bearer(live))
+    after = outage.call("GET", "/api/v1/users/me/", headers=bearer(live["access"]))
 
     assert before.status_code == 204
     assert still_revoked.status_code == 401, "a session revoked before the outage works again without Redis"
@@ -137,7 +144,7 @@ def test_redis_outage__lockout_holds(server_user, outage):
     failures = [attempt("wrong-password-1") for _ in range(LOCKOUT)]
     locked_before = attempt(DEFAULT_PASSWORD)
 
-    outage.proxy.cut()
+    outage.proxy.close()
     locked = attempt(DEFAULT_PASSWORD)
     guesses = [attempt("wrong-password-2") for _ in range(3)]
 

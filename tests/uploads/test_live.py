@@ -7,13 +7,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
-from django.contrib.auth.hashers import make_password
 from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError, TusUploadFailed
 
-from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
+from tests.accounts.factories import UserFactory
+from tests.support.auth import live_access
 from tests.support.servers import gunicorn_server
-from tests.uploads.cutting_proxy import cutting_proxy
+from tests.support.tcp_proxy import TCPProxy
 
 SIZE = 100 * 1000 * 1000
 CHUNK = 8 * 1024 * 1024
@@ -31,18 +31,6 @@ def _big_file(path) -> str:
             digest.update(part)
             written += len(part)
     return digest.hexdigest()
-
-
-def _access_token(base_url: str, user) -> str:
-    """Log in through the live server's own endpoint; the password is hashed with a hasher it knows (the
-    test settings put a fast MD5 hasher first, which the server's production settings do not list)."""
-    user.password = make_password(DEFAULT_PASSWORD, hasher="argon2")
-    user.save(update_fields=["password"])
-    response = requests.post(
-        f"{base_url}/api/v1/auth/token/", json={"email": user.email, "password": DEFAULT_PASSWORD}, timeout=10
-    )
-    assert response.status_code == 200, response.text
-    return response.json()["access"]
 
 
 def _settled_offset(url: str, headers: dict, previous: int = -1) -> int:
@@ -65,9 +53,9 @@ def test_tuspy_upload__connection_cut_midway__new_client_resumes_to_the_right_fi
     source = tmp_path / "big.bin"
     sha256 = _big_file(source)
     with gunicorn_server(workers=2) as base_url:
-        headers = {"Authorization": f"Bearer {_access_token(base_url, user)}"}
+        headers = {"Authorization": f"Bearer {live_access(base_url, user)}"}
         upstream_port = urlsplit(base_url).port
-        with cutting_proxy(upstream_port, CUT_AFTER) as proxy:
+        with TCPProxy("127.0.0.1", upstream_port, cut_after=CUT_AFTER) as proxy:
             first = tus_client.TusClient(f"http://127.0.0.1:{proxy.port}/api/v1/uploads/", headers=headers)
             uploader = first.uploader(str(source), chunk_size=CHUNK, metadata={"filename": "big.bin"})
             with pytest.raises((TusCommunicationError, TusUploadFailed, requests.RequestException)):
@@ -96,7 +84,7 @@ def test_tuspy_upload__connection_cut_midway__new_client_resumes_to_the_right_fi
 def test_real_http__chunked_bodies_and_checksum_mismatch__as_the_protocol_says():
     user = UserFactory()
     with gunicorn_server(workers=1) as base_url:
-        tus = {"Authorization": f"Bearer {_access_token(base_url, user)}", "Tus-Resumable": "1.0.0"}
+        tus = {"Authorization": f"Bearer {live_access(base_url, user)}", "Tus-Resumable": "1.0.0"}
         stream = {**tus, "Content-Type": "application/offset+octet-stream"}
         # Generators make requests send Transfer-Encoding: chunked (no Content-Length).
         created = requests.post(
