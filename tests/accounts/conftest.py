@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.accounts.factories import UserFactory
-from tests.support.auth import ME_URL, REFRESH_URL, TOKEN_URL, Login, login  # noqa: F401 - re-exported
+from tests.support.auth import Login, login
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from django.utils import timezone
 from accounts.mfa import _new_recovery_codes
 from accounts.models import TOTPDevice, User
 from configurations.crypto import encrypt_value
-from tests.accounts.conftest import TOKEN_URL
 from tests.accounts.factories import DEFAULT_PASSWORD
+from tests.support.auth import TOKEN_URL
 from tests.support.contract import ContractAPIClient
 
 MFA_VERIFY_URL = "/api/v1/auth/mfa/verify/"

@@ -7,8 +7,8 @@ from django.contrib.auth.models import Group
 
 from accounts.models import UserSession
 from audit.models import AuditEvent
-from tests.accounts.conftest import ME_URL, login
 from tests.accounts.factories import UserFactory
+from tests.support.auth import ME_URL, login
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from django.test import override_settings
 
 from audit.models import AuditEvent
 from core.throttles import AuthThrottle
-from tests.accounts.conftest import TOKEN_URL
 from tests.accounts.factories import DEFAULT_PASSWORD
+from tests.support.auth import TOKEN_URL
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import UserSession
 from core.jwt_keys import keyring
-from tests.accounts.conftest import ME_URL, login
+from tests.support.auth import ME_URL, login
 from tests.support.contract import ContractAPIClient
 
 pytestmark = pytest.mark.django_db

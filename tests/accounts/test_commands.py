@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from tests.accounts.conftest import login
+from tests.support.auth import login
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from django.test import override_settings
 
 from background.models import OutboxMessage
-from tests.accounts.conftest import TOKEN_URL
+from tests.support.auth import TOKEN_URL
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.django_db

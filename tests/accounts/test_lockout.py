@@ -12,8 +12,8 @@ import pytest
 from django.test import override_settings
 
 from audit.models import AuditEvent
-from tests.accounts.conftest import TOKEN_URL
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.auth import TOKEN_URL
 from tests.support.servers import gunicorn_server
 
 pytestmark = pytest.mark.django_db

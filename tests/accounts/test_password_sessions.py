@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from accounts.models import User, UserSession
-from tests.accounts.conftest import ME_URL, REFRESH_URL, login
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.auth import ME_URL, REFRESH_URL, login
 
 pytestmark = pytest.mark.django_db
 

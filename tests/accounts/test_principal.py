@@ -11,9 +11,9 @@ from django.db import transaction
 from accounts.roles import Role
 from accounts.services import user_set_active, user_set_role
 from core.errors import ConflictError
-from tests.accounts.conftest import ME_URL, login
 from tests.accounts.factories import UserFactory
 from tests.downloads.factories import make_file
+from tests.support.auth import ME_URL, login
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.tokens import password_reset_token
 from audit.models import AuditEvent
-from tests.accounts.conftest import TOKEN_URL
 from tests.accounts.factories import UserFactory
+from tests.support.auth import TOKEN_URL
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.models import UserSession
 from core.jwt_keys import keyring
-from tests.accounts.conftest import ME_URL, REFRESH_URL, login
+from tests.support.auth import ME_URL, REFRESH_URL, login
 from tests.support.contract import ContractAPIClient
 
 pytestmark = pytest.mark.django_db

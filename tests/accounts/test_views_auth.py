@@ -9,8 +9,8 @@ from django.core import mail
 
 from accounts.models import User, UserSession
 from audit.models import AuditEvent
-from tests.accounts.conftest import ME_URL, REFRESH_URL, TOKEN_URL, login
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.auth import ME_URL, REFRESH_URL, TOKEN_URL, login
 
 pytestmark = pytest.mark.django_db
 

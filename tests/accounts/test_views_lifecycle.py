@@ -13,10 +13,10 @@ from django.core.files.storage import default_storage
 from accounts.models import Passkey, TOTPDevice, User, UserSession
 from audit.models import AuditEvent
 from downloads.models import Download, File
-from tests.accounts.conftest import ME_URL, TOKEN_URL, login
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
 from tests.accounts.mfa_support import enable_totp
 from tests.downloads.factories import make_download, make_file
+from tests.support.auth import ME_URL, TOKEN_URL, login
 from tests.support.contract import ContractAPIClient
 from tests.uploads.factories import make_upload
 from uploads.models import Upload

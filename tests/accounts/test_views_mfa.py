@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from accounts.models import MfaLoginToken, RecoveryCode, TOTPDevice, UserSession
 from audit.models import AuditEvent
-from tests.accounts.conftest import ME_URL, TOKEN_URL, login
 from tests.accounts.factories import DEFAULT_PASSWORD
 from tests.accounts.mfa_support import MFA_VERIFY_URL, enable_totp, mfa_token
+from tests.support.auth import ME_URL, TOKEN_URL, login
 
 pytestmark = pytest.mark.django_db
 
@@ -203,7 +203,7 @@ def _verify(token: str, code: str, **extra):
 
 
 def login_with_mfa(totp, steps_ahead: int = 0):
-    from tests.accounts.conftest import Login
+    from tests.support.auth import Login
 
     response = _verify(mfa_token(totp.user), totp.code(steps_ahead))
     assert response.status_code == 200, response.content
@@ -245,7 +245,7 @@ def test_mfa_verify__right_code__200_token_pair_that_works(user):
     body = response.json()
     assert body["token_type"] == "Bearer"
     assert response["Cache-Control"] == "no-store"
-    from tests.accounts.conftest import Login
+    from tests.support.auth import Login
 
     assert Login(body["access"], body["refresh"]).client().get(ME_URL).status_code == 200
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from accounts.models import Passkey, UserSession, WebAuthnChallenge
 from audit.models import AuditEvent
-from tests.accounts.conftest import ME_URL, Login
 from tests.accounts.mfa_support import enable_totp
 from tests.accounts.webauthn_support import SoftAuthenticator, b64
+from tests.support.auth import ME_URL, Login
 from tests.support.contract import ContractAPIClient
 
 pytestmark = pytest.mark.django_db

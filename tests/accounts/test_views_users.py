@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from audit.models import AuditEvent
-from tests.accounts.conftest import ME_URL, login
+from tests.support.auth import ME_URL, login
 
 pytestmark = pytest.mark.django_db
 

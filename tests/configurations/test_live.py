@@ -2,23 +2,12 @@
 
 import pytest
 import requests
-from rest_framework.test import APIClient
 
-from tests.accounts.factories import DEFAULT_PASSWORD
 from tests.configurations.paths import RESOLVED, entry_url
+from tests.support.auth import bearer, login
 from tests.support.servers import gunicorn_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def _login(user) -> dict[str, str]:
-    # In-process: the test settings' fast password hasher is unknown to the servers; the JWT and its
-    # session row (committed) are valid there.
-    response = APIClient().post(
-        "/api/v1/auth/token/", {"email": user.email, "password": DEFAULT_PASSWORD}, format="json"
-    )
-    assert response.status_code == 200, response.content
-    return {"Authorization": f"Bearer {response.json()['access']}"}
 
 
 def test_two_instances__write_through_a__resolved_through_b_new_at_once(editor, make_entry, make_api_key):
@@ -26,7 +15,7 @@ def test_two_instances__write_through_a__resolved_through_b_new_at_once(editor, 
     _, raw_key = make_api_key()
     machine = {"Authorization": f"Api-Key {raw_key}"}
     with gunicorn_server() as a, gunicorn_server() as b:
-        human = _login(editor)
+        human = bearer(login(editor).access)
         old = requests.get(f"{b}{RESOLVED}", headers=machine, timeout=10)
         assert old.json() == {"timeout": 30}
         cached = requests.get(f"{b}{RESOLVED}", headers={**machine, "If-None-Match": old.headers["ETag"]}, timeout=10)

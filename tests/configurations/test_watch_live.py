@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from tests.configurations.paths import RESOLVED, entry_url
-from tests.configurations.test_live import _login
+from tests.support.auth import bearer, login
 from tests.support.servers import gunicorn_server
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -20,7 +20,7 @@ def test_watchers_on_one_instance__write_through_another__all_woken_within_1s(ed
     _, raw_key = make_api_key()
     machine = {"Authorization": f"Api-Key {raw_key}"}
     with gunicorn_server(workers=1) as holder, gunicorn_server() as writer:
-        human = _login(editor)
+        human = bearer(login(editor).access)
         etag = requests.get(f"{holder}{RESOLVED}", headers=machine, timeout=10).headers["ETag"]
         results: list[tuple[int, float, str]] = []
         lock = threading.Lock()

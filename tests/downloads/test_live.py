@@ -13,12 +13,11 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from django.contrib.auth.hashers import make_password
 
 from downloads.models import File
 from downloads.services import link_create
-from tests.accounts.factories import DEFAULT_PASSWORD
 from tests.downloads.factories import make_file
+from tests.support.auth import live_access
 from tests.support.servers import gunicorn_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,17 +54,6 @@ def live(gunicorn_live, settings):
     return base_url
 
 
-def _access_token(base_url: str, user) -> str:
-    # The server does not know the test settings' fast hasher: store a hash it can check.
-    user.password = make_password(DEFAULT_PASSWORD, hasher="argon2")
-    user.save(update_fields=["password"])
-    response = requests.post(
-        f"{base_url}/api/v1/auth/token/", json={"email": user.email, "password": DEFAULT_PASSWORD}, timeout=10
-    )
-    assert response.status_code == 200, response.text
-    return response.json()["access"]
-
-
 def _cut_then_resume(first: list[str], resume: list[str], out: str) -> int:
     """Run `first` rate-limited until it is killed midway, then `resume`; returns the size after the cut."""
     with subprocess.Popen(first, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
@@ -87,7 +75,7 @@ def test_curl_resume__interrupted_download__byte_identical(live, user, tmp_path)
     curl = _ensure_tool("curl", "curl")
     file = make_file(owner=user, content=CONTENT, name="big.bin")
     url = f"{live}/api/v1/files/{file.pk}/content/"
-    auth = f"Authorization: Bearer {_access_token(live, user)}"
+    auth = f"Authorization: Bearer {live_access(live, user)}"
     out = str(tmp_path / "curl.bin")
 
     partial = _cut_then_resume(
@@ -104,7 +92,7 @@ def test_wget_continue__interrupted_download__byte_identical(live, user, tmp_pat
     wget = _ensure_tool("wget", "wget")
     file = make_file(owner=user, content=CONTENT, name="big.bin")
     url = f"{live}/api/v1/files/{file.pk}/content/"
-    auth = f"Authorization: Bearer {_access_token(live, user)}"
+    auth = f"Authorization: Bearer {live_access(live, user)}"
     out = str(tmp_path / "wget.bin")
 
     partial = _cut_then_resume(
@@ -153,7 +141,7 @@ def _blobs(settings) -> set[str]:
 
 
 def test_upload_cut_off_midway__no_row_no_blob(live, user, settings):
-    token = _access_token(live, user)
+    token = live_access(live, user)
     before = _blobs(settings)
     boundary = "cutcutcut"
     head = (

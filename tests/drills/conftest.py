@@ -15,30 +15,18 @@ from urllib.parse import urlsplit
 import psutil
 import pytest
 import requests
-from django.contrib.auth.hashers import make_password
 
 from accounts.roles import Role
-from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
+from tests.accounts.factories import UserFactory
+from tests.support.auth import server_password
 
 
 @pytest.fixture
 def server_user(db):
     # What `createsuperuser --noinput` makes: every permission, whatever the apps' role grants are.
     user = UserFactory(role=Role.ADMIN, is_staff=True, is_superuser=True)
-    user.password = make_password(DEFAULT_PASSWORD, hasher="argon2")
-    user.save(update_fields=["password"])
+    server_password(user)
     return user
-
-
-def login(base_url: str, email: str, password: str = DEFAULT_PASSWORD) -> dict:
-    """POST /auth/token/ on the live server: {"access", "refresh", ...}."""
-    response = requests.post(f"{base_url}/api/v1/auth/token/", json={"email": email, "password": password}, timeout=30)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def bearer(tokens: dict) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tokens['access']}"}
 
 
 def gunicorn_worker_pids(base_url: str) -> list[int]:

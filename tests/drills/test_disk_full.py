@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.drills.conftest import bearer, login
+from tests.support.auth import bearer, live_login
 from tests.support.servers import gunicorn_server
 
 pytestmark = pytest.mark.slow
@@ -52,7 +52,7 @@ def _is_full_problem(response: requests.Response) -> bool:
 @pytest.mark.django_db(transaction=True)
 def test_disk_full__multipart_upload__507_problem_and_no_orphan(server_user, small_disk):
     with gunicorn_server(workers=1, MEDIA_ROOT=str(small_disk)) as base:
-        auth = bearer(login(base, server_user.email))
+        auth = bearer(live_login(base, server_user.email)["access"])
         upload = requests.post(
             f"{base}/api/v1/files/",
             headers=auth,
@@ -82,7 +82,7 @@ def test_disk_full__multipart_upload__507_problem_and_no_orphan(server_user, sma
 def test_disk_full__tus_upload__507_problem_offset_consistent_and_delete_cleans(server_user, small_disk):
     size = DISK + DISK // 2
     with gunicorn_server(workers=1, MEDIA_ROOT=str(small_disk)) as base:
-        auth = bearer(login(base, server_user.email))
+        auth = bearer(live_login(base, server_user.email)["access"])
         created = requests.post(
             f"{base}/api/v1/uploads/", headers={**auth, **TUS, "Upload-Length": str(size)}, timeout=30
         )

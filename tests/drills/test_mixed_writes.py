@@ -14,7 +14,8 @@ import pytest
 import requests
 from django.db import connection
 
-from tests.drills.conftest import bearer, create_entry, login
+from tests.drills.conftest import create_entry
+from tests.support.auth import bearer, live_login
 from tests.support.servers import gunicorn_server
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
@@ -27,7 +28,7 @@ def test_concurrent_writes_of_one_user_across_apps__no_deadlock(server_user):
         pytest.skip("row-lock deadlocks need PostgreSQL")
     statuses: collections.Counter[str] = collections.Counter()
     with gunicorn_server(workers=4, THROTTLE_USER_RATE="100000/min") as base:
-        auth = bearer(login(base, server_user.email))
+        auth = bearer(live_login(base, server_user.email)["access"])
         api = f"{base}/api/v1"
         file = requests.post(
             f"{api}/files/", headers=auth, timeout=30, files={"file": ("a.bin", b"first", "application/octet-stream")}

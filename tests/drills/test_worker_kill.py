@@ -29,13 +29,12 @@ from django.db import connection
 
 from tests.drills.conftest import (
     assert_versions_consistent,
-    bearer,
     create_entry,
     gunicorn_worker_pids,
     kill_workers,
-    login,
     wait_until,
 )
+from tests.support.auth import bearer, live_login
 from tests.support.servers import ROOT, database_url, gunicorn_server, server_env
 
 pytestmark = pytest.mark.slow
@@ -61,7 +60,7 @@ def _files_on_disk() -> list[Path]:
 def test_worker_killed_during_tus_upload__offset_consistent__resume_gives_exact_file(server_user):
     content = os.urandom(SIZE)
     with gunicorn_server(workers=1) as base:
-        auth = bearer(login(base, server_user.email))
+        auth = bearer(live_login(base, server_user.email)["access"])
         created = requests.post(
             f"{base}/api/v1/uploads/", headers={**auth, **TUS, "Upload-Length": str(SIZE)}, timeout=30
         )
@@ -113,7 +112,7 @@ def test_worker_killed_during_multipart_upload__no_file_row_no_blob(server_user)
         + f"\r\n--{boundary}--\r\n".encode()
     )
     with gunicorn_server(workers=1) as base:
-        auth = bearer(login(base, server_user.email))
+        auth = bearer(live_login(base, server_user.email)["access"])
         before = set(_files_on_disk())
         headers = {**auth, "Content-Type": f"multipart/form-data; boundary={boundary}"}
         sock = _send_partially(base, "POST", "/api/v1/files/", headers, body, len(body) // 2)
@@ -150,7 +149,7 @@ def test_worker_killed_inside_config_write__no_half_version(server_user):
     if connection.vendor != "postgresql":
         pytest.skip("holding the write mid-transaction needs PostgreSQL locks")
     with gunicorn_server(workers=1) as base:
-        auth = bearer(login(base, server_user.email))
+        auth = bearer(live_login(base, server_user.email)["access"])
         entry_url = create_entry(base, auth, namespace="kill-drill")
         current = requests.get(entry_url, headers=auth, timeout=30)
         # Hold the version table so the worker's write transaction blocks halfway, then kill the worker.

@@ -11,13 +11,13 @@ from __future__ import annotations
 import pytest
 import requests
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.test import override_settings
 
 from accounts.roles import Role
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
 from tests.e2e.conftest import SHOTS
+from tests.support.auth import live_login, server_password
 from tests.support.servers import ROOT, gunicorn_server
 
 pytestmark = pytest.mark.slow
@@ -25,17 +25,8 @@ pytestmark = pytest.mark.slow
 
 def _user(email: str, **extra):
     user = UserFactory(email=email, **extra)
-    user.password = make_password(DEFAULT_PASSWORD, hasher="argon2")  # the server's hashers, not the tests'
-    user.save(update_fields=["password"])
+    server_password(user)
     return user
-
-
-def _token(base_url: str, email: str) -> str:
-    response = requests.post(
-        f"{base_url}/api/v1/auth/token/", json={"email": email, "password": DEFAULT_PASSWORD}, timeout=30
-    )
-    assert response.status_code == 200, response.text
-    return response.json()["access"]
 
 
 @pytest.fixture
@@ -61,8 +52,8 @@ def test_admin_revokes_session__audit_shows_it__swagger_runs_authorized_request(
     staff, victim = actors
 
     with gunicorn_server(workers=2) as base:
-        victim_token = _token(base, victim.email)
-        staff_token = _token(base, staff.email)
+        victim_token = live_login(base, victim.email)["access"]
+        staff_token = live_login(base, staff.email)["access"]
         page = browser.new_page(viewport={"width": 1280, "height": 900})
 
         page.goto(f"{base}/admin/login/")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 import requests
-from django.contrib.auth.hashers import make_password
 
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
 from tests.accounts.mfa_support import enable_totp
 from tests.e2e.conftest import SHOTS
+from tests.support.auth import server_password
 from tests.support.servers import free_port, gunicorn_server
 
 pytestmark = pytest.mark.slow
@@ -58,8 +58,7 @@ LOGIN_JS = """async () => {
 def holder(transactional_db):
     """A user with TOTP on, made before the browser starts (Playwright's loop refuses the ORM)."""
     user = UserFactory(email="holder@example.com")
-    user.password = make_password(DEFAULT_PASSWORD, hasher="argon2")  # the server's hashers, not the tests'
-    user.save(update_fields=["password"])
+    server_password(user)
     totp = enable_totp(user)
     SHOTS.mkdir(parents=True, exist_ok=True)
     return totp

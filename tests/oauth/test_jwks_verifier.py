@@ -10,7 +10,7 @@ import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
-from tests.accounts.conftest import login
+from tests.support.auth import login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from config.settings.env import CONFIG_ERROR_EXIT
 from config.settings.keygen import generate_signing_key
 from core.jwt_keys import keyring
-from tests.accounts.conftest import ME_URL, login
 from tests.core.test_settings import _start
+from tests.support.auth import ME_URL, login
 from tests.support.contract import ContractAPIClient
 
 pytestmark = pytest.mark.django_db

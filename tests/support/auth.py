@@ -1,4 +1,5 @@
-"""The one set of login helpers of the tests: in-process (`login`) and against a live server (`live_login`)."""
+"""The one set of login helpers of the tests: in-process (`login`) and against a live server (`live_login`,
+`live_access`)."""
 
 from __future__ import annotations
 
@@ -46,3 +47,13 @@ def live_login(base_url: str, email: str, password: str = DEFAULT_PASSWORD) -> d
     response = requests.post(f"{base_url}{TOKEN_URL}", json={"email": email, "password": password}, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def live_access(base_url: str, user) -> str:
+    """An access token for `user` from a live server, its password first stored with a hasher the server knows."""
+    server_password(user)
+    return live_login(base_url, user.email)["access"]
+
+
+def bearer(access: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {access}"}

@@ -27,9 +27,9 @@ from django.db import connection
 from tusclient import client as tus_client
 
 from tests.accounts.factories import UserFactory
+from tests.support.auth import live_access
 from tests.support.servers import gunicorn_server
 from tests.uploads.conftest import BUCKET, bucket_url, empty_bucket, s3_client
-from tests.uploads.test_live import _access_token
 
 # Instances share a database server: with SQLite (one host) there is no deployment of several instances.
 pytestmark = [pytest.mark.slow, pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -141,7 +141,7 @@ def test_two_instances__alternate_patches__one_file_and_no_bytes_on_either_disk(
     content = os.urandom(23 * MIB)
     cuts = [0, 3 * MIB, 9 * MIB, 11 * MIB, 18 * MIB, len(content)]  # tails and parts in every order
     with _instances(tmp_path, moto_endpoint) as (urls, disks):
-        token = _access_token(urls[0], user)
+        token = live_access(urls[0], user)
         path = _create(urls[0], token, len(content))
         for index, (start, end) in enumerate(itertools.pairwise(cuts)):
             response = _patch(urls[index % 2], token, path, start, content[start:end])
@@ -157,7 +157,7 @@ def test_two_instances__racing_patches_at_one_offset__one_wins_never_interleaved
     user = UserFactory()
     bodies = [bytes([65 + index]) * (6 * MIB) for index in range(2)]
     with _instances(tmp_path, moto_endpoint) as (urls, _disks):
-        token = _access_token(urls[0], user)
+        token = live_access(urls[0], user)
         path = _create(urls[0], token, 6 * MIB)
         start = threading.Barrier(2)
 
@@ -181,7 +181,7 @@ def test_two_instances__patch_cut_off_on_one__resumed_on_the_other(tmp_path, mot
     content = os.urandom(14 * MIB)
     sent = 8 * MIB
     with _instances(tmp_path, moto_endpoint) as (urls, disks):
-        token = _access_token(urls[0], user)
+        token = live_access(urls[0], user)
         path = _create(urls[0], token, len(content))
         sock = _open_patch(urls[0], token, path, 0, len(content), content[:sent])
         time.sleep(0.5)
@@ -206,7 +206,7 @@ def test_two_instances__holder_killed_mid_patch__other_instance_takes_over(tmp_p
     user = UserFactory()
     content = os.urandom(12 * MIB)
     with _instances(tmp_path, moto_endpoint) as (urls, _disks):
-        token = _access_token(urls[0], user)
+        token = live_access(urls[0], user)
         path = _create(urls[0], token, len(content))
         sock = _open_patch(urls[0], token, path, 0, len(content), content[: 7 * MIB])
         _settled_offset(urls[1], token, path, at_least=PART)  # one part committed while the PATCH still runs
@@ -232,7 +232,7 @@ def test_two_instances__tuspy_parallel_partials_then_final__one_file(tmp_path, m
     content = os.urandom(16 * MIB)
     pieces = [content[: 6 * MIB], content[6 * MIB : 12 * MIB], content[12 * MIB :]]
     with _instances(tmp_path, moto_endpoint) as (urls, disks):
-        token = _access_token(urls[0], user)
+        token = live_access(urls[0], user)
 
         def upload_piece(index: int) -> str:
             client = tus_client.TusClient(
