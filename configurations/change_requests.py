@@ -22,7 +22,8 @@ from configurations import events, services
 from configurations.crypto import decrypt_value, encrypt_value
 from configurations.models import ChangeRequest, ChangeRequestApproval, Entry, Environment
 from configurations.values import validate_value
-from core.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from core.errors import ApplicationError, ConflictError, PermissionDeniedError, ValidationError
+from core.selectors import first_or_not_found
 
 Status = ChangeRequest.Status
 
@@ -32,9 +33,9 @@ def change_request_list(*, environment: Environment) -> QuerySet[ChangeRequest]:
 
 
 def change_request_get(*, environment: Environment, pk: int) -> ChangeRequest:
-    change_request = change_request_list(environment=environment).filter(pk=pk).first()
-    if change_request is None:
-        raise NotFoundError("No such change request.")
+    change_request = first_or_not_found(
+        change_request_list(environment=environment).filter(pk=pk), "No such change request."
+    )
     change_request.environment = environment
     return change_request
 

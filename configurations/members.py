@@ -10,7 +10,8 @@ from django.db.models import QuerySet
 
 from audit.services import record
 from configurations.models import Namespace, NamespaceMember
-from core.errors import ConflictError, NotFoundError, ValidationError
+from core.errors import ConflictError, ValidationError
+from core.selectors import first_or_not_found
 
 
 def member_list(*, namespace: Namespace) -> QuerySet[NamespaceMember]:
@@ -18,9 +19,7 @@ def member_list(*, namespace: Namespace) -> QuerySet[NamespaceMember]:
 
 
 def member_get(*, namespace: Namespace, user_id: Any) -> NamespaceMember:
-    member = NamespaceMember.objects.filter(namespace=namespace, user_id=user_id).first()
-    if member is None:
-        raise NotFoundError("No such member.")
+    member = first_or_not_found(NamespaceMember.objects.filter(namespace=namespace, user_id=user_id), "No such member.")
     member.namespace = namespace
     return member
 

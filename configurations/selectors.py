@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from configurations import access
 from configurations.models import ApiKey, Entry, EntryVersion, Environment, Namespace
 from core.errors import NotFoundError
+from core.selectors import first_or_not_found
 
 
 def namespace_list(*, user: Any) -> QuerySet[Namespace]:
@@ -18,10 +19,7 @@ def namespace_list(*, user: Any) -> QuerySet[Namespace]:
 
 
 def namespace_get(*, slug: str) -> Namespace:
-    namespace = Namespace.objects.filter(slug=slug).first()
-    if namespace is None:
-        raise NotFoundError("No such namespace.")
-    return namespace
+    return first_or_not_found(Namespace.objects.filter(slug=slug), "No such namespace.")
 
 
 def environment_list(*, namespace: Namespace) -> QuerySet[Environment]:
@@ -54,9 +52,7 @@ def entry_get_by_path(*, namespace_slug: str, environment_slug: str, key: str) -
 
 
 def entry_get(*, environment: Environment, key: str) -> Entry:
-    entry = Entry.objects.filter(environment=environment, key=key).first()
-    if entry is None:
-        raise NotFoundError("No such entry.")
+    entry = first_or_not_found(Entry.objects.filter(environment=environment, key=key), "No such entry.")
     entry.environment = environment  # already loaded, with its namespace
     return entry
 
@@ -70,8 +66,6 @@ def api_key_list(*, environment: Environment) -> QuerySet[ApiKey]:
 
 
 def api_key_get(*, environment: Environment, key_id: uuid.UUID) -> ApiKey:
-    api_key = ApiKey.objects.filter(environment=environment, pk=key_id).first()
-    if api_key is None:
-        raise NotFoundError("No such API key.")
+    api_key = first_or_not_found(ApiKey.objects.filter(environment=environment, pk=key_id), "No such API key.")
     api_key.environment = environment
     return api_key

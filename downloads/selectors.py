@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from core.errors import NotFoundError
+from core.selectors import first_or_not_found
 from downloads.models import Download, File, FileLink
 
 # Held by the admin role (and superusers): decided from permissions, as they are now, not from the role
@@ -26,10 +26,7 @@ def file_list_for(*, user: Any) -> QuerySet[File]:
 
 
 def file_get_for(*, user: Any, file_id: Any) -> File:
-    file = file_list_for(user=user).filter(pk=file_id).first()
-    if file is None:
-        raise NotFoundError("No such file.")
-    return file
+    return first_or_not_found(file_list_for(user=user).filter(pk=file_id), "No such file.")
 
 
 def link_list_for(*, file: File) -> QuerySet[FileLink]:
@@ -40,10 +37,7 @@ def link_list_for(*, file: File) -> QuerySet[FileLink]:
 
 
 def link_get_for(*, file: File, link_id: Any) -> FileLink:
-    link = FileLink.objects.filter(file=file, pk=link_id).first()
-    if link is None:
-        raise NotFoundError("No such link.")
-    return link
+    return first_or_not_found(FileLink.objects.filter(file=file, pk=link_id), "No such link.")
 
 
 def download_list_for(*, user: Any) -> QuerySet[Download]:
@@ -52,7 +46,4 @@ def download_list_for(*, user: Any) -> QuerySet[Download]:
 
 
 def download_get_for(*, user: Any, download_id: Any) -> Download:
-    download = download_list_for(user=user).filter(pk=download_id).first()
-    if download is None:
-        raise NotFoundError("No such download.")
-    return download
+    return first_or_not_found(download_list_for(user=user).filter(pk=download_id), "No such download.")

@@ -9,16 +9,15 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from core.errors import NotFoundError
+from core.selectors import first_or_not_found
 from uploads.models import Concat, Upload
 
 
 def upload_get_for_user(*, user: User, upload_id: uuid.UUID) -> Upload:
     """The caller's upload, or 404 (also when it is someone else's)."""
-    upload = Upload.objects.filter(owner=user, pk=upload_id).first()
-    if upload is None:
-        raise NotFoundError("No such upload.", code="upload_not_found")
-    return upload
+    return first_or_not_found(
+        Upload.objects.filter(owner=user, pk=upload_id), "No such upload.", code="upload_not_found"
+    )
 
 
 def upload_reserved_bytes(*, owner: User) -> int:

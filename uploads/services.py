@@ -24,10 +24,10 @@ from core.errors import (
     ConflictError,
     GoneError,
     InsufficientStorageError,
-    NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
 )
+from core.selectors import first_or_not_found
 from downloads import services as file_services
 from downloads.blobs import BlobWriter, ContentHasher, delete_blob, valid_content_type
 from uploads import locks
@@ -247,10 +247,9 @@ def _commit(upload: Upload, sink: Sink, *, offset: int, hasher: ResumableHasher,
 
 
 def _reload(upload_id: uuid.UUID) -> Upload:
-    upload = Upload.objects.select_related("owner").filter(pk=upload_id).first()
-    if upload is None:  # terminated or cleaned up while this request waited
-        raise NotFoundError("No such upload.", code="upload_not_found")
-    return upload
+    # Terminated or cleaned up while this request waited: 404.
+    queryset = Upload.objects.select_related("owner").filter(pk=upload_id)
+    return first_or_not_found(queryset, "No such upload.", code="upload_not_found")
 
 
 def _past_length(upload: Upload) -> PayloadTooLargeError:

@@ -21,7 +21,7 @@ from audit.services import record
 from background import outbox
 from configurations.crypto import encrypt_value
 from configurations.models import Namespace
-from core.errors import NotFoundError
+from core.selectors import first_or_not_found
 from webhooks.models import Webhook, WebhookDelivery
 from webhooks.ssrf import validate_url
 
@@ -33,9 +33,7 @@ def webhook_list(*, namespace: Namespace) -> QuerySet[Webhook]:
 
 
 def webhook_get(*, namespace: Namespace, webhook_id: uuid.UUID) -> Webhook:
-    webhook = Webhook.objects.filter(namespace=namespace, pk=webhook_id).first()
-    if webhook is None:
-        raise NotFoundError("No such webhook.")
+    webhook = first_or_not_found(Webhook.objects.filter(namespace=namespace, pk=webhook_id), "No such webhook.")
     webhook.namespace = namespace
     return webhook
 
@@ -45,10 +43,7 @@ def delivery_list(*, webhook: Webhook) -> QuerySet[WebhookDelivery]:
 
 
 def delivery_get(*, webhook: Webhook, delivery_id: uuid.UUID) -> WebhookDelivery:
-    delivery = WebhookDelivery.objects.filter(webhook=webhook, pk=delivery_id).first()
-    if delivery is None:
-        raise NotFoundError("No such delivery.")
-    return delivery
+    return first_or_not_found(WebhookDelivery.objects.filter(webhook=webhook, pk=delivery_id), "No such delivery.")
 
 
 def _audit_view(webhook: Webhook) -> dict[str, Any]:
