@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from audit.chain import HASHED_FIELDS
 from audit.models import AuditEvent
 
 
@@ -15,21 +16,5 @@ class AuditEventOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditEvent
-        fields = [
-            "id",
-            "seq",
-            "timestamp",
-            "actor",
-            "actor_type",
-            "action",
-            "target_type",
-            "target_id",
-            "ip",
-            "user_agent",
-            "request_id",
-            "changes",
-            "metadata",
-            "hash",
-            "prev_hash",
-        ]
+        fields = [*HASHED_FIELDS, "hash"]  # every field the hash covers, so a reader can recompute the chain
         read_only_fields = fields
