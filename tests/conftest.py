@@ -1,6 +1,7 @@
 """Fixtures shared by every test module: users by role and API clients. App fixtures live beside their tests."""
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 
 from accounts.roles import Role
@@ -22,9 +23,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(restoring, append=False)
 
 
+def _database_fixture(request: pytest.FixtureRequest) -> str | None:
+    """The database fixture this test asked for (by marker or fixture), or None for a pure unit test."""
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction")):
+        return "transactional_db"
+    if marker or "db" in request.fixturenames:
+        return "db"
+    return None
+
+
 @pytest.fixture(autouse=True)
-def _isolated_cache(db):
-    # Throttle, lockout and revocation counters must not leak from one test into the next.
+def _isolated_cache(request: pytest.FixtureRequest):
+    # Throttle, lockout and revocation counters must not leak from one test into the next. A test that asked
+    # for no database gets none: in the embedded mode the cache is a table, so only Redis is cleared for it.
+    database = _database_fixture(request)
+    if database is None and django_settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
+        yield
+        return
+    if database:
+        request.getfixturevalue(database)
     cache.clear()
     yield
     cache.clear()

@@ -3,7 +3,7 @@ import pytest
 from health import checks
 
 
-def test_liveness__always__returns_ok_without_touching_dependencies(client, django_assert_num_queries):
+def test_liveness__always__returns_ok_without_touching_dependencies(db, client, django_assert_num_queries):
     with django_assert_num_queries(0):
         response = client.get("/health")
     assert response.status_code == 200
@@ -64,7 +64,7 @@ def test_run_checks__hanging_check__fails_by_deadline(monkeypatch):
     assert "timed out" in results["slow"]["error"]
 
 
-def test_metrics__after_a_request__exposes_request_counter(client):
+def test_metrics__after_a_request__exposes_request_counter(db, client):  # /metrics counts the outbox
     client.get("/health")
     response = client.get("/metrics")
     assert response.status_code == 200
