@@ -30,7 +30,9 @@ def test_admin_session_revoke_action__revokes_and_audits(admin_browser, user):
     assert response.status_code == 302
     session.refresh_from_db()
     assert session.revoked_reason == "revoked"
-    assert session_login.client().get(ME_URL).status_code == 401
+    refused = session_login.client().get(ME_URL)
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "session_revoked"
     assert AuditEvent.objects.filter(action="auth.session.revoked", target_id=str(session.pk)).exists()
 
 
@@ -79,7 +81,9 @@ def test_admin_user_deactivate__revokes_sessions(admin_browser):
 
     target.refresh_from_db()
     assert not target.is_active
-    assert session_login.client().get(ME_URL).status_code == 401
+    response = session_login.client().get(ME_URL)
+    assert response.status_code == 401
+    assert response.json()["code"] == "session_revoked"
 
 
 def test_admin_groups__roles_listed_and_editable(admin_browser):

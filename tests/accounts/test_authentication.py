@@ -51,7 +51,9 @@ def test_alg_none_token__returns_401(session_login):
 def test_token_signed_with_wrong_key__returns_401(session_login):
     forged = jwt.encode(_claims(session_login.access), "not-" + settings.SECRET_KEY, algorithm="HS256")
 
-    assert _get_me(forged).status_code == 401
+    response = _get_me(forged)
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
 
 
 def test_tampered_payload__returns_401(session_login, other_user):
@@ -64,30 +66,40 @@ def test_tampered_payload__returns_401(session_login, other_user):
 def test_expired_token__returns_401(session_login):
     expired = keyring().sign({**_claims(session_login.access), "exp": int(time.time()) - 10})
 
-    assert _get_me(expired).status_code == 401
+    response = _get_me(expired)
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
 
 
 def test_refresh_token_used_as_access__returns_401(session_login):
-    assert _get_me(session_login.refresh).status_code == 401
+    response = _get_me(session_login.refresh)
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
 
 
 def test_token_without_session_claim__returns_401(session_login):
     claims = {key: value for key, value in _claims(session_login.access).items() if key != "sid"}
 
-    assert _get_me(keyring().sign(claims)).status_code == 401
+    response = _get_me(keyring().sign(claims))
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
 
 
 def test_token_of_deleted_user__returns_401(user, session_login):
     user.delete()
 
-    assert _get_me(session_login.access).status_code == 401
+    response = _get_me(session_login.access)
+    assert response.status_code == 401
+    assert response.json()["code"] == "session_revoked"
 
 
 def test_token_of_deactivated_user__returns_401(user, session_login):
     user.is_active = False
     user.save()
 
-    assert _get_me(session_login.access).status_code == 401
+    response = _get_me(session_login.access)
+    assert response.status_code == 401
+    assert response.json()["code"] == "session_revoked"
 
 
 def test_revoked_session__cache_lost__database_still_refuses(user, session_login):
@@ -149,6 +161,7 @@ def test_malformed_authorization_header__returns_401(api_client):
     response = api_client.get(ME_URL, HTTP_AUTHORIZATION="Bearer a b")
 
     assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
 
 
 def test_login__then_access_works_for_each_of_two_sessions(user):

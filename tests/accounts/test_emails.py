@@ -51,6 +51,7 @@ def test_registration__through_real_smtp__text_and_html_link_verifies(smtp_inbox
 
     assert registered.status_code == 201
     assert before.status_code == 403
+    assert before.json()["code"] == "email_not_verified"
     [message] = smtp_inbox.messages
     assert message["To"] == "smtp@example.com"
     text = message.get_body(preferencelist=("plain",)).get_content()

@@ -49,6 +49,7 @@ def test_lockout__is_per_account_and_ip__victim_logs_in_from_elsewhere(api_clien
     from_victim = _attempt(api_client, user.email, DEFAULT_PASSWORD, ip="198.51.100.1")
 
     assert from_attacker.status_code == 429
+    assert from_attacker.json()["code"] == "login_locked"
     assert from_victim.status_code == 200
 
 
@@ -60,6 +61,7 @@ def test_lockout__per_ip__spraying_many_accounts_locks_the_ip(api_client, user):
     response = _attempt(api_client, user.email, DEFAULT_PASSWORD, ip="203.0.113.9")
 
     assert response.status_code == 429
+    assert response.json()["code"] == "login_locked"
     assert AuditEvent.objects.filter(action="auth.lockout", metadata__scope="ip").exists()
     assert _attempt(api_client, user.email, DEFAULT_PASSWORD, ip="198.51.100.2").status_code == 200
 
@@ -91,6 +93,7 @@ def test_lockout__keyed_by_trusted_client_ip__spoofed_xff_does_not_escape(api_cl
     )
 
     assert response.status_code == 429
+    assert response.json()["code"] == "login_locked"
 
 
 def test_auth_throttle__scope_auth_rate__429_with_retry_after(api_client, monkeypatch):
@@ -106,6 +109,7 @@ def test_auth_throttle__scope_auth_rate__429_with_retry_after(api_client, monkey
 
     assert statuses == [202, 202, 429]
     assert last.status_code == 429
+    assert last.json()["code"] == "throttled"
     assert int(last["Retry-After"]) >= 1
 
 
@@ -115,7 +119,9 @@ def test_login__unknown_email_and_wrong_password__take_similar_time(api_client):
 
     def timed(email: str) -> float:
         start = time.perf_counter()
-        assert _attempt(api_client, email).status_code == 401
+        response = _attempt(api_client, email)
+        assert response.status_code == 401
+        assert response.json()["code"] == "invalid_credentials"
         return time.perf_counter() - start
 
     timed(user.email)  # warm-up

@@ -48,10 +48,12 @@ def test_register__address_of_unverified_account__201_replaces_it_old_password_a
         "/api/v1/auth/password/reset/confirm/", {"token": attacker_reset, "new_password": ATTACKER_PASSWORD}
     )
     assert stale_reset.status_code == 400
+    assert stale_reset.json()["code"] == "invalid_token"
     verified = api_client.post("/api/v1/auth/verify-email/", {"token": _token(mail.outbox[1])})
     assert verified.status_code == 200
     attacker = api_client.post(TOKEN_URL, {"email": "victim@example.com", "password": ATTACKER_PASSWORD})
     assert attacker.status_code == 401
+    assert attacker.json()["code"] == "invalid_credentials"
     assert AuditEvent.objects.filter(action="user.registration.replaced", target_id=str(squatter.pk)).exists()
 
 

@@ -131,3 +131,4 @@ def test_refresh__signed_token_without_valid_session_claim__401(user, api_client
     response = api_client.post(REFRESH_URL, {"refresh": keyring().sign(claims)})
 
     assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"

@@ -61,6 +61,7 @@ def test_register__weak_password__returns_400_and_creates_nothing(api_client, pa
     response = api_client.post("/api/v1/auth/register/", {"email": "weak@example.com", "password": password})
 
     assert response.status_code == 400
+    assert response.json()["code"] == "weak_password"
     assert response.json()["errors"][0]["field"] == "password"
     assert not User.objects.filter(email="weak@example.com").exists()
     assert mail.outbox == []
@@ -79,6 +80,7 @@ def test_register__unknown_field__returns_400(api_client):
     )
 
     assert response.status_code == 400
+    assert response.json()["code"] == "unknown_field"
     assert not User.objects.filter(email="x@example.com").exists()
 
 
@@ -113,6 +115,7 @@ def test_verify_email__expired_token__returns_400(api_client, unverified_user, s
     response = api_client.post("/api/v1/auth/verify-email/", {"token": token})
 
     assert response.status_code == 400
+    assert response.json()["code"] == "invalid_token"
     unverified_user.refresh_from_db()
     assert not unverified_user.email_verified
 
@@ -214,6 +217,7 @@ def test_refresh__access_token_as_refresh__returns_401(api_client, session_login
     response = api_client.post(REFRESH_URL, {"refresh": session_login.access})
 
     assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
 
 
 # --- logout and sessions ---------------------------------------------------------------------------
@@ -225,7 +229,9 @@ def test_logout__revokes_refresh_and_access_at_once(session_login):
     response = client.post("/api/v1/auth/logout/", {"refresh": session_login.refresh})
 
     assert response.status_code == 204
-    assert client.get(ME_URL).status_code == 401
+    refused = client.get(ME_URL)
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "session_revoked"
     assert client.post(REFRESH_URL, {"refresh": session_login.refresh}).status_code == 401
     assert "auth.logout" in _actions()
 
@@ -236,6 +242,7 @@ def test_logout__other_users_refresh__401_and_their_session_lives(user, other_us
     response = mine.client().post("/api/v1/auth/logout/", {"refresh": theirs.refresh})
 
     assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
     assert theirs.client().get(ME_URL).status_code == 200
 
 
@@ -245,8 +252,12 @@ def test_logout_all__revokes_every_session_of_the_user(user, other_user):
     response = first.client().post("/api/v1/auth/logout-all/")
 
     assert response.status_code == 204
-    assert first.client().get(ME_URL).status_code == 401
-    assert second.client().get(ME_URL).status_code == 401
+    answer = first.client().get(ME_URL)
+    assert answer.status_code == 401
+    assert answer.json()["code"] == "session_revoked"
+    refused = second.client().get(ME_URL)
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "session_revoked"
     assert others.client().get(ME_URL).status_code == 200
 
 
@@ -277,7 +288,9 @@ def test_sessions__delete_own__204_and_its_tokens_die(user):
     response = keeper.client().delete(f"/api/v1/auth/sessions/{victim_id}/")
 
     assert response.status_code == 204
-    assert victim.client().get(ME_URL).status_code == 401
+    refused = victim.client().get(ME_URL)
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "session_revoked"
     assert keeper.client().get(ME_URL).status_code == 200
 
 
@@ -288,6 +301,7 @@ def test_sessions__delete_other_users__returns_404(user, other_user):
     response = login(user).client().delete(f"/api/v1/auth/sessions/{theirs.pk}/")
 
     assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
     theirs.refresh_from_db()
     assert theirs.revoked_at is None
 
@@ -304,7 +318,9 @@ def test_password_change__204_other_sessions_revoked_current_kept(user):
 
     assert response.status_code == 204
     assert current.client().get(ME_URL).status_code == 200
-    assert other.client().get(ME_URL).status_code == 401
+    refused = other.client().get(ME_URL)
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "session_revoked"
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
     assert "auth.password.changed" in _actions()
@@ -352,7 +368,9 @@ def test_password_reset_confirm__single_use_and_revokes_all_sessions(api_client,
     assert response.status_code == 204
     assert again.status_code == 400
     assert again.json()["code"] == "invalid_token"
-    assert session.client().get(ME_URL).status_code == 401
+    refused = session.client().get(ME_URL)
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "session_revoked"
     assert login(user, NEW_PASSWORD).access
     assert "auth.password.reset" in _actions()
 
@@ -366,6 +384,7 @@ def test_password_reset_confirm__weak_password__400_and_token_still_usable(api_c
     good = api_client.post("/api/v1/auth/password/reset/confirm/", {"token": token, "new_password": NEW_PASSWORD})
 
     assert weak.status_code == 400
+    assert weak.json()["code"] == "weak_password"
     assert good.status_code == 204
 
 

@@ -135,7 +135,9 @@ def test_account_delete__204_everything_gone_and_no_login(user, committed):
     response = committed(client.post, DELETE_URL, {"password": DEFAULT_PASSWORD})
 
     assert response.status_code == 204
-    assert client.get(ME_URL).status_code == 401  # the session is revoked at once
+    refused = client.get(ME_URL)
+    assert refused.status_code == 401  # the session is revoked at once
+    assert refused.json()["code"] == "session_revoked"
     assert not UserSession.objects.filter(user=user, revoked_at__isnull=True).exists()
     assert not File.objects.filter(owner=user).exists() and not default_storage.exists(blob)
     assert not Download.objects.filter(owner=user).exists()
@@ -146,6 +148,7 @@ def test_account_delete__204_everything_gone_and_no_login(user, committed):
     assert not erased.is_active and not erased.has_usable_password()
     relogin = ContractAPIClient().post(TOKEN_URL, {"email": email, "password": DEFAULT_PASSWORD})
     assert relogin.status_code == 401
+    assert relogin.json()["code"] == "invalid_credentials"
     deleted = AuditEvent.objects.get(action="user.deleted")
     assert deleted.target_id == str(user.pk)
     erasure = json.dumps(list(AuditEvent.objects.filter(id__gt=before, id__lte=deleted.id).values()), default=str)

@@ -341,6 +341,7 @@ def test_mfa_verify__bad_body__400(api_client):
     response = api_client.post(MFA_VERIFY_URL, {"mfa_token": "x", "code": "1", "extra": 1})
 
     assert response.status_code == 400
+    assert response.json()["code"] == "unknown_field"
 
 
 def test_schema__documents_the_two_step_login(api_client):

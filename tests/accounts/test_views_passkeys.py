@@ -130,6 +130,7 @@ def test_passkey_register__another_users_challenge__400(user_client, other_clien
     response = user_client.post(REGISTER, {"credential": authenticator.create(options), "name": "a"})
 
     assert response.status_code == 400
+    assert response.json()["code"] == "invalid_credential"
 
 
 @pytest.mark.parametrize("credential", [[], "text", {}, {"response": {"clientDataJSON": "!!"}}])
@@ -137,6 +138,7 @@ def test_passkey_register__malformed_credential__400(user_client, credential):
     response = user_client.post(REGISTER, {"credential": credential, "name": "a"})
 
     assert response.status_code == 400
+    assert response.json()["code"] == "invalid_credential"
 
 
 # --- list and delete -------------------------------------------------------------------------------
@@ -157,10 +159,13 @@ def test_passkey_delete__204_audited_and_others_get_404(user_client, other_clien
     response = user_client.delete(f"{LIST}{passkey_id}/")
 
     assert foreign.status_code == 404
+    assert foreign.json()["code"] == "not_found"
     assert response.status_code == 204
     assert not Passkey.objects.exists()
     assert AuditEvent.objects.filter(action="auth.passkey.removed", target_id=passkey_id).exists()
-    assert _login(registered.get(_login_options())).status_code == 401
+    refused = _login(registered.get(_login_options()))
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "invalid_passkey"
 
 
 # --- login -----------------------------------------------------------------------------------------
@@ -244,19 +249,23 @@ def test_passkey_login__wrong_origin__401(registered):
     response = _login(registered.get(_login_options(), origin="https://evil.example"))
 
     assert response.status_code == 401
+    assert response.json()["code"] == "invalid_passkey"
 
 
 def test_passkey_login__options_for_another_user__401(user, other_user, registered):
     response = _login(registered.get(_login_options(other_user.email)))
 
     assert response.status_code == 401
+    assert response.json()["code"] == "invalid_passkey"
 
 
 def test_passkey_login__deactivated_user__401(user, registered):
     user.is_active = False
     user.save()
 
-    assert _login(registered.get(_login_options())).status_code == 401
+    response = _login(registered.get(_login_options()))
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_passkey"
 
 
 @pytest.mark.parametrize("credential", [[], {}, {"rawId": "x", "response": {"clientDataJSON": "e30"}}])
@@ -279,4 +288,6 @@ def test_passkey_register__credential_already_registered__400(user_client, regis
 def test_passkey_login__user_handle_of_someone_else__401(other_user, registered):
     registered.user_handle = other_user.pk.bytes
 
-    assert _login(registered.get(_login_options())).status_code == 401
+    response = _login(registered.get(_login_options()))
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_passkey"

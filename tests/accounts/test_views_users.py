@@ -38,14 +38,18 @@ def test_me__patch_other_fields__returns_400(user_client, user, body):
 
 
 def test_me__anonymous__returns_401(api_client):
-    assert api_client.get(ME_URL).status_code == 401
+    response = api_client.get(ME_URL)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
 
 
 @pytest.mark.parametrize("client_fixture", ["user_client", "editor_client", "auditor_client"])
 def test_users_list__non_admin__returns_403(request, client_fixture):
     client = request.getfixturevalue(client_fixture)
 
-    assert client.get("/api/v1/users/").status_code == 403
+    response = client.get("/api/v1/users/")
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
 
 
 def test_users_list__admin__paginated_list_of_all(admin_client_api, user, other_user):
@@ -75,7 +79,9 @@ def test_users_list__query_count_does_not_grow_with_users(admin_client_api):
 
 def test_users_retrieve__admin__200_and_unknown_404(admin_client_api, user):
     assert admin_client_api.get(f"/api/v1/users/{user.pk}/").json()["email"] == user.email
-    assert admin_client_api.get("/api/v1/users/00000000-0000-0000-0000-000000000000/").status_code == 404
+    response = admin_client_api.get("/api/v1/users/00000000-0000-0000-0000-000000000000/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_users_retrieve__non_admin__returns_403(user_client, other_user):
@@ -109,7 +115,9 @@ def test_users_patch_deactivate__kills_the_users_tokens(admin_client_api, user):
 
     assert response.status_code == 200
     assert response.json()["is_active"] is False
-    assert session.client().get(ME_URL).status_code == 401
+    refused = session.client().get(ME_URL)
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "session_revoked"
     assert AuditEvent.objects.filter(action="user.deactivated").exists()
 
 
@@ -129,6 +137,7 @@ def test_users_patch__admin_demoting_self__returns_409(admin_client_api, admin_u
     response = admin_client_api.patch(f"/api/v1/users/{admin_user.pk}/", body)
 
     assert response.status_code == 409
+    assert response.json()["code"] == "self_demotion"
     admin_user.refresh_from_db()
     assert admin_user.role == "admin" and admin_user.is_active
 
@@ -142,6 +151,7 @@ def test_users_put__returns_405(admin_client_api, user):
     response = admin_client_api.put(f"/api/v1/users/{user.pk}/", {"role": "editor"}, off_contract=True)
 
     assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
 
 
 def test_users_patch__non_admin__returns_403(editor_client, user):

@@ -30,11 +30,15 @@ def test_event_list__admin__allowed(admin_client_api):
 
 
 def test_event_list__viewer__403(user_client):
-    assert user_client.get(URL).status_code == 403
+    response = user_client.get(URL)
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
 
 
 def test_event_list__anonymous__401(api_client):
-    assert api_client.get(URL).status_code == 401
+    response = api_client.get(URL)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])

@@ -39,10 +39,13 @@ def test_api_key_create__past_expiry__returns_400(editor_client, environment):
     response = editor_client.post(API_KEYS, {"name": "x", "expires_at": "2000-01-01T00:00:00Z"})
 
     assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
 
 
 def test_api_key_list__viewer__returns_403(user_client, environment):
-    assert user_client.get(API_KEYS).status_code == 403
+    response = user_client.get(API_KEYS)
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
 
 
 def test_api_key__reads_its_environment_in_clear(api_client, make_api_key, make_entry):
@@ -66,8 +69,10 @@ def test_api_key__write__returns_403(api_client, make_api_key, make_entry):
     response = api_client.put(entry_url(entry.key), {"value": 1}, HTTP_IF_MATCH=entry.etag, **_auth(raw_key))
 
     assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
     created = api_client.post(ENTRIES, {"key": "k", "value_type": "integer", "value": 1}, **_auth(raw_key))
     assert created.status_code == 403
+    assert created.json()["code"] == "permission_denied"
 
 
 def test_api_key__not_a_read_endpoint__returns_403(api_client, make_api_key):
@@ -85,6 +90,7 @@ def test_api_key__other_environment__returns_404(api_client, make_api_key, envir
     response = api_client.get("/api/v1/namespaces/billing/environments/staging/resolved/", **_auth(raw_key))
 
     assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 @pytest.mark.parametrize("raw_key", ["ck_not-a-real-key", "", "x" * 300])
@@ -126,6 +132,7 @@ def test_api_key_revoke__unknown_id__returns_404(editor_client, environment):
     response = editor_client.delete(f"{API_KEYS}00000000-0000-0000-0000-000000000000/")
 
     assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_api_key__last_used_written_at_most_once_per_interval(api_client, make_api_key, settings):

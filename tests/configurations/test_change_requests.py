@@ -97,6 +97,7 @@ def test_change_request_create__new_key_without_type__400(editor_client, environ
     response = editor_client.post(CRS, {"title": "t", "changes": [{"key": "x", "op": "set", "value": 1}]})
 
     assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
     assert response.json()["errors"][0]["field"] == "changes[0].value_type"
 
 
@@ -123,6 +124,7 @@ def test_change_request_create__viewer__403(user_client, environment):
     response = user_client.post(CRS, {"title": "t", "changes": [{"key": "x", "op": "delete"}]})
 
     assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
 
 
 def test_approve__author__403__other_editor_twice_counts_once(editor_client, reviewer, protected):

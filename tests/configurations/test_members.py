@@ -60,6 +60,7 @@ def test_member_add__unknown_user__400(admin_client_api, environment):
     response = admin_client_api.post(MEMBERS, {"user": "00000000-0000-0000-0000-000000000000", "role": "editor"})
 
     assert response.status_code == 400
+    assert response.json()["code"] == "does_not_exist"
     assert response.json()["errors"][0]["field"] == "user"
 
 
@@ -99,6 +100,7 @@ def test_member_list__viewer_reads__unknown_member_404(user_client, environment,
 
     assert listed.status_code == 200 and [m["user"] for m in listed.json()["results"]] == [str(editor.pk)]
     assert missing.status_code == 403
+    assert missing.json()["code"] == "permission_denied"
 
 
 def test_namespace_editor__writes_entries_and_api_keys_of_that_namespace(user, environment, make_entry):

@@ -36,7 +36,9 @@ def test_resolved__if_none_match__returns_304(user_client, make_entry):
 
 
 def test_resolved__unknown_environment__returns_404(user_client, environment):
-    assert user_client.get("/api/v1/namespaces/billing/environments/nope/resolved/").status_code == 404
+    response = user_client.get("/api/v1/namespaces/billing/environments/nope/resolved/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -120,6 +120,7 @@ def test_entry_rollback__version_beyond_integer_range__400(editor_client, make_e
     response = editor_client.post(f"{entry_url('timeout')}rollback/", {"version": 2**63})
 
     assert response.status_code == 400
+    assert response.json()["code"] == "max_value"
 
 
 def test_validate_value__nested_deeper_than_the_stack__400():

@@ -32,6 +32,7 @@ def test_entry_create__value_of_wrong_type__returns_400(editor_client, environme
     response = editor_client.post(ENTRIES, {"key": "k", "value_type": value_type, "value": value})
 
     assert response.status_code == 400
+    assert response.json()["code"] == "type_mismatch"
     assert response.json()["errors"][0]["field"] == "value"
     assert not Entry.objects.exists()
 
@@ -59,6 +60,7 @@ def test_entry_create__invalid_schema__returns_400(editor_client, environment):
     response = editor_client.post(ENTRIES, {"key": "k", "value_type": "json", "value": 1, "schema": {"type": "nope"}})
 
     assert response.status_code == 400
+    assert response.json()["code"] == "invalid_schema"
     assert response.json()["errors"][0]["field"].startswith("schema")
 
 
@@ -87,6 +89,7 @@ def test_entry_create__viewer__returns_403(user_client, environment):
     response = user_client.post(ENTRIES, {"key": "k", "value_type": "string", "value": "v"})
 
     assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
 
 
 def test_entry_list__viewer__paginated(user_client, make_entry):
@@ -105,6 +108,7 @@ def test_entry_list__unknown_environment__returns_404(user_client, environment):
     response = user_client.get("/api/v1/namespaces/billing/environments/staging/entries/")
 
     assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_entry_retrieve__sends_strong_etag(user_client, entry):
@@ -130,6 +134,7 @@ def test_entry_update__stale_etag__returns_412(editor_client, entry):
     response = editor_client.put(entry_url(entry.key), {"value": 32}, HTTP_IF_MATCH=entry.etag)
 
     assert response.status_code == 412
+    assert response.json()["code"] == "precondition_failed"
     assert response["Content-Type"].startswith("application/problem+json")
     entry.refresh_from_db()
     assert (entry.version, entry.value) == (2, 31)
@@ -139,6 +144,7 @@ def test_entry_update__weak_etag__does_not_match(editor_client, entry):
     response = editor_client.put(entry_url(entry.key), {"value": 31}, HTTP_IF_MATCH=f"W/{entry.etag}")
 
     assert response.status_code == 412
+    assert response.json()["code"] == "precondition_failed"
 
 
 def test_entry_update__current_etag__new_version_and_etag(editor_client, entry, editor):
@@ -156,6 +162,7 @@ def test_entry_patch__changes_type_without_value_that_no_longer_fits__returns_40
     response = editor_client.patch(entry_url(entry.key), {"value_type": "string"}, HTTP_IF_MATCH=entry.etag)
 
     assert response.status_code == 400
+    assert response.json()["code"] == "type_mismatch"
     entry.refresh_from_db()
     assert entry.value_type == "integer"
 
@@ -171,6 +178,7 @@ def test_entry_put__value_missing__returns_400(editor_client, entry):
     response = editor_client.put(entry_url(entry.key), {"description": "x"}, HTTP_IF_MATCH=entry.etag)
 
     assert response.status_code == 400
+    assert response.json()["code"] == "required"
 
 
 def test_entry_put__value_breaks_existing_schema__returns_400(editor_client, make_entry):
@@ -179,6 +187,7 @@ def test_entry_put__value_breaks_existing_schema__returns_400(editor_client, mak
     response = editor_client.put(entry_url("port"), {"value": 0}, HTTP_IF_MATCH=entry.etag)
 
     assert response.status_code == 400
+    assert response.json()["code"] == "schema_mismatch"
     assert response.json()["errors"][0]["field"] == "value"
 
 
@@ -213,6 +222,7 @@ def test_entry_rollback__unknown_version__returns_400(editor_client, entry):
     response = editor_client.post(f"{entry_url(entry.key)}rollback/", {"version": 9})
 
     assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
     assert response.json()["errors"][0]["field"] == "version"
 
 
@@ -220,10 +230,13 @@ def test_entry_rollback__stale_if_match__returns_412(editor_client, entry):
     response = editor_client.post(f"{entry_url(entry.key)}rollback/", {"version": 1}, HTTP_IF_MATCH='"0.0"')
 
     assert response.status_code == 412
+    assert response.json()["code"] == "precondition_failed"
 
 
 def test_entry_delete__keeps_history_and_needs_if_match(editor_client, entry):
-    assert editor_client.delete(entry_url(entry.key)).status_code == 428
+    answer = editor_client.delete(entry_url(entry.key))
+    assert answer.status_code == 428
+    assert answer.json()["code"] == "precondition_required"
 
     response = editor_client.delete(entry_url(entry.key), HTTP_IF_MATCH=entry.etag)
 
@@ -233,7 +246,9 @@ def test_entry_delete__keeps_history_and_needs_if_match(editor_client, entry):
     versions = EntryVersion.objects.filter(key=entry.key).values_list("version", "entry", "change")
     assert list(versions) == [(2, None, "deleted"), (1, None, "created")]
     assert AuditEvent.objects.filter(action="config.entry.deleted", target_id=str(entry.pk)).exists()
-    assert editor_client.get(entry_url(entry.key)).status_code == 404
+    refused = editor_client.get(entry_url(entry.key))
+    assert refused.status_code == 404
+    assert refused.json()["code"] == "not_found"
 
 
 def test_entry_recreated_after_delete__starts_at_version_1_with_new_etag(editor_client, entry):

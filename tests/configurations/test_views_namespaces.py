@@ -22,6 +22,7 @@ def test_namespace_create__not_admin__returns_403(request, client_fixture, db):
     response = request.getfixturevalue(client_fixture).post(NAMESPACES, {"slug": "billing"})
 
     assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
     assert not Namespace.objects.exists()
 
 
@@ -80,6 +81,7 @@ def test_environment_crud__admin(admin_client_api, db):
 
     assert created.status_code == 201 and created.json()["namespace"] == "billing"
     assert duplicate.status_code == 409
+    assert duplicate.json()["code"] == "environment_exists"
     assert patched.json()["description"] == "pre-prod"
     assert [item["slug"] for item in listed.json()["results"]] == ["staging"]
     assert admin_client_api.get(f"{url}staging/").status_code == 200
@@ -152,6 +154,7 @@ def test_namespace_delete__recursive_not_true_or_false__returns_400(admin_client
     response = admin_client_api.delete(f"{NAMESPACES}billing/?recursive={value}")
 
     assert response.status_code == 400
+    assert response.json()["code"] == "invalid_choice"
     assert response.json()["errors"][0]["field"] == "recursive"
     assert Environment.objects.exists()
 

@@ -27,6 +27,7 @@ def test_contract_client__documented_problem__passes(client):
     response = client.get("/api/v1/widgets/conflict/")
 
     assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
     assert response["Content-Type"] == "application/problem+json"
 
 
@@ -64,6 +65,7 @@ def test_contract_client__off_contract_call__is_not_checked(client):
     response = client.get("/api/v1/nowhere/x/y/", off_contract=True)
 
     assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
     assert "off_contract" not in response.wsgi_request.META
 
 

@@ -112,6 +112,7 @@ def test_redaction__real_request_with_credentials_that_fails__leaks_nothing(core
     response = core_client.post("/api/v1/leaky/", body, format="json", off_contract=True)
 
     assert response.status_code == 500
+    assert response.json()["code"] == "server_error"
 
     text = output.getvalue()
     assert "Traceback" in text

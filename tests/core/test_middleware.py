@@ -101,6 +101,7 @@ def test_throttle__spoofed_forwarded_for__does_not_buy_a_new_bucket(core_client)
     response = core_client.get("/api/v1/throttled/", HTTP_X_FORWARDED_FOR="198.51.100.2")
 
     assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
 
 
 @pytest.mark.urls("tests.core.urls")

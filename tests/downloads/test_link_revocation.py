@@ -79,6 +79,7 @@ def test_link_revoke__other_users_file_or_unknown_link__404(user_client, other_c
     assert foreign.status_code == 404
     assert foreign.json()["code"] == "not_found"
     assert unknown.status_code == 404
+    assert unknown.json()["code"] == "not_found"
     assert FileLink.objects.filter(pk=link.pk).exists()
 
 

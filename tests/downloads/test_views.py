@@ -72,6 +72,7 @@ def test_file_upload__over_max_upload_size__413_nothing_left(user_client, settin
     response = _upload(user_client, b"x" * 101)
 
     assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
     assert response["Content-Type"] == "application/problem+json"
     assert not File.objects.exists()
     assert _blobs(settings) == []
@@ -84,6 +85,7 @@ def test_file_upload__over_size_inside_body__413_nothing_left(user_client, setti
     response = _upload(user_client, b"x" * 1001)
 
     assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
     assert not File.objects.exists()
     assert _blobs(settings) == []
 
@@ -102,12 +104,14 @@ def test_file_upload__json__415(user_client):
     response = user_client.post("/api/v1/files/", {"file": "x"}, format="json")
 
     assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
 
 
 def test_file_upload__no_file_field__400_nothing_left(user_client, settings):
     response = user_client.post("/api/v1/files/", {"name": "x"}, format="multipart")
 
     assert response.status_code == 400
+    assert response.json()["code"] == "unknown_field"
     assert not File.objects.exists()
 
 
@@ -115,12 +119,15 @@ def test_file_upload__unknown_field__400_and_blob_deleted(user_client, settings)
     response = _upload(user_client, b"abc", extra="1")
 
     assert response.status_code == 400
+    assert response.json()["code"] == "unknown_field"
     assert not File.objects.exists()
     assert _blobs(settings) == []
 
 
 def test_file_upload__anonymous__401(api_client):
-    assert _upload(api_client, b"abc").status_code == 401
+    response = _upload(api_client, b"abc")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
 
 
 def test_file_list__only_own_files(user_client, user, other_user):
@@ -205,12 +212,15 @@ def test_file_replace__new_sha_etag_stale_downloads_dead_links(user_client, user
     download.refresh_from_db()
     assert download.status == DownloadStatus.STALE
     assert not files_storage().exists(old_blob)
-    assert APIClient().get(link_response.json()["url"]).status_code == 410
+    refused = APIClient().get(link_response.json()["url"])
+    assert refused.status_code == 410
+    assert refused.json()["code"] == "link_revoked"
     old_etag = '"' + hashlib.sha256(CONTENT).hexdigest() + '"'
     resumed = user_client.get(
         f"/api/v1/downloads/{download.pk}/content/", HTTP_IF_MATCH=old_etag, HTTP_RANGE="bytes=10-"
     )
     assert resumed.status_code == 412
+    assert resumed.json()["code"] == "download_stale"
     fresh = user_client.get(f"/api/v1/files/{file.pk}/content/")
     assert body_of(fresh) == b"new content"
     assert AuditEvent.objects.filter(action="file.replaced", target_id=str(file.pk)).exists()
@@ -224,6 +234,7 @@ def test_file_replace__if_match_old_etag__412_unchanged(user_client, user):
     )
 
     assert response.status_code == 412
+    assert response.json()["code"] == "precondition_failed"
     file.refresh_from_db()
     assert file.sha256 == hashlib.sha256(b"one").hexdigest()
 
@@ -235,6 +246,7 @@ def test_file_replace__too_large__413_unchanged(user_client, user, settings):
     response = user_client.put(f"/api/v1/files/{file.pk}/content/", b"12345", content_type="application/octet-stream")
 
     assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
     assert _blobs(settings) == [os.path.basename(file.storage_name)]
 
 
@@ -293,6 +305,7 @@ def test_link__expired__410(user_client, user):
     response = APIClient().get(url)
 
     assert response.status_code == 410
+    assert response.json()["code"] == "link_revoked"
 
 
 def test_link__expiry_in_token_passed__410(user_client, user, monkeypatch):
@@ -312,7 +325,9 @@ def test_link__file_deleted__revoked(user_client, user):
     url = user_client.post(f"/api/v1/files/{file.pk}/links/", {"expires_in": 60}, format="json").json()["url"]
     user_client.delete(f"/api/v1/files/{file.pk}/")
 
-    assert APIClient().get(url).status_code == 410
+    response = APIClient().get(url)
+    assert response.status_code == 410
+    assert response.json()["code"] == "link_revoked"
 
 
 def test_download_create__pins_version_and_manifest(user_client, user, settings):
@@ -339,6 +354,7 @@ def test_download_create__other_users_file__404(other_client, user):
     response = other_client.post("/api/v1/downloads/", {"file": str(file.pk)}, format="json")
 
     assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
     assert not Download.objects.exists()
 
 
@@ -371,6 +387,7 @@ def test_download_progress__negative__400_on_bytes_received(user_client, user):
     response = user_client.patch(f"/api/v1/downloads/{download.pk}/", {"bytes_received": -1}, format="json")
 
     assert response.status_code == 400
+    assert response.json()["code"] == "min_value"
     assert [error["field"] for error in response.json()["errors"]] == ["bytes_received"]
 
 
@@ -395,6 +412,7 @@ def test_download_complete__wrong_sha__409_and_failed(user_client, user):
     response = _complete(user_client, download, "0" * 64)
 
     assert response.status_code == 409
+    assert response.json()["code"] == "checksum_mismatch"
     download.refresh_from_db()
     assert download.status == DownloadStatus.FAILED
 
@@ -477,6 +495,7 @@ def test_file_replace__disk_full__507_content_unchanged(user_client, user, setti
     response = user_client.put(f"/api/v1/files/{file.pk}/content/", b"two", content_type="application/octet-stream")
 
     assert response.status_code == 507
+    assert response.json()["code"] == "insufficient_storage"
     file.refresh_from_db()
     assert file.sha256 == hashlib.sha256(b"one").hexdigest()
     assert _blobs(settings) == [os.path.basename(file.storage_name)]

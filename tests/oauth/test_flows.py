@@ -148,7 +148,9 @@ def test_refresh__rotates__reuse_revokes_the_grant_and_is_audited(oauth_server, 
 
     second = session.refresh_token(f"{oauth_server}/o/token/", refresh_token=first["refresh_token"])
     assert second["refresh_token"] != first["refresh_token"]
-    assert _api(oauth_server, second["access_token"], RESOLVED).status_code == 404  # authenticated: no such env
+    response = _api(oauth_server, second["access_token"], RESOLVED)
+    assert response.status_code == 404  # authenticated: no such env
+    assert response.json()["code"] == "not_found"
 
     with pytest.raises(OAuthError) as reused:
         session.refresh_token(f"{oauth_server}/o/token/", refresh_token=first["refresh_token"])

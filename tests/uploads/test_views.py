@@ -81,6 +81,7 @@ def test_create__anonymous__401_with_tus_resumable(api_client):
     response = _create(api_client)
 
     assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
     assert response["Tus-Resumable"] == "1.0.0"
 
 
@@ -171,6 +172,7 @@ def test_create_with_upload__body_past_length__413_and_nothing_created(user_clie
     response = user_client.post(LIST_URL, b"abcdef", content_type=OFFSET_STREAM, HTTP_UPLOAD_LENGTH="3", **TUS)
 
     assert response.status_code == 413
+    assert response.json()["code"] == "upload_length_exceeded"
     assert not Upload.objects.exists()
 
 
@@ -178,6 +180,7 @@ def test_create_with_upload__wrong_content_type__415(user_client):
     response = user_client.post(LIST_URL, b"abc", content_type="text/plain", HTTP_UPLOAD_LENGTH="3", **TUS)
 
     assert response.status_code == 415
+    assert response.json()["code"] == "tus_content_type"
     assert not Upload.objects.exists()
 
 
@@ -306,7 +309,9 @@ def test_patch__past_upload_length__413_and_nothing_written(user_client, user):
 def test_patch__after_completion_more_bytes__413(user_client, user):
     upload = make_upload(owner=user, length=2, received=b"ab")
 
-    assert _patch(user_client, upload, b"c", 2).status_code == 413
+    response = _patch(user_client, upload, b"c", 2)
+    assert response.status_code == 413
+    assert response.json()["code"] == "upload_length_exceeded"
 
 
 def test_patch__expired__410(user_client, user):
@@ -322,7 +327,9 @@ def test_patch__expired__410(user_client, user):
 def test_patch__someone_elses_upload__404_and_nothing_written(other_client, user):
     upload = make_upload(owner=user)
 
-    assert _patch(other_client, upload, b"abc", 0).status_code == 404
+    response = _patch(other_client, upload, b"abc", 0)
+    assert response.status_code == 404
+    assert response.json()["code"] == "upload_not_found"
     assert Upload.objects.get().offset == 0
 
 
@@ -332,6 +339,7 @@ def test_patch__missing_tus_resumable__412(user_client, user):
     response = user_client.patch(detail_url(upload), b"a", content_type=OFFSET_STREAM, HTTP_UPLOAD_OFFSET="0")
 
     assert response.status_code == 412
+    assert response.json()["code"] == "tus_version_unsupported"
 
 
 @pytest.mark.parametrize("algorithm", ["sha256", "sha1"])
