@@ -9,6 +9,9 @@ from django.test import Client
 
 from config.settings.security import CSP_PAGES
 
+# The requests pass the throttles, whose counters are a table in the embedded mode.
+pytestmark = pytest.mark.django_db
+
 
 class _Assets(HTMLParser):
     def __init__(self):
