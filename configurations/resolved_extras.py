@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connections
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import parse_etags
+from rest_framework.request import Request
 
 from configurations import history, watch
+from configurations.authentication import ApiKeyPrincipal
 from configurations.resolved import ResolvedDocument
 from core.errors import ValidationError
 from health.state import is_shutting_down
@@ -25,6 +27,19 @@ def _release_database() -> None:
             connection.close()
 
 
+def _reauthorize(view: Any, request: Request) -> bool:
+    """The watcher's access as a new request with its credentials would have it now: authentication and the
+    view's permissions again (raising their refusal), and whether it may see secrets in clear. A bare
+    request carrying only the Authorization header (the one credential ConfigurationViewSet's
+    authenticators read) and no view, so no throttle counts it a second time."""
+    bare = HttpRequest()
+    bare.method = request.method
+    bare.META = {"HTTP_AUTHORIZATION": request.META.get("HTTP_AUTHORIZATION", "")}
+    fresh = Request(bare, authenticators=request.authenticators)
+    view.check_permissions(fresh)
+    return view.reveals(fresh)
+
+
 def watch_response(
     view: Any, *, document: ResolvedDocument, headers: dict[str, str], wait: int, clear: bool
 ) -> HttpResponse:
@@ -34,11 +49,20 @@ def watch_response(
         return HttpResponseNotModified(headers=headers)
     _release_database()
     ns, env = view.kwargs["ns"], view.kwargs["env"]
-    waiter = watch.Waiter(ns, env, clear, document.etag, marker=document.marker)
+    request = view.request
+    waiter = watch.Waiter(
+        ns,
+        env,
+        clear,
+        document.etag,
+        marker=document.marker,
+        authorize=lambda: _reauthorize(view, request),
+        credential=request.META.get("HTTP_AUTHORIZATION", ""),
+    )
     changed = watch.hub.wait(waiter, wait)
     if changed is None:
         return HttpResponseNotModified(headers=headers)
-    if clear and changed.secret_keys:
+    if waiter.clear and changed.secret_keys and not isinstance(request.auth, ApiKeyPrincipal):
         view.audit_reveal(view.environment(), list(changed.secret_keys))
     headers["ETag"] = changed.etag
     return HttpResponse(changed.body, content_type="application/json", headers=headers)

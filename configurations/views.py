@@ -76,11 +76,12 @@ class ConfigurationViewSet(ApiViewSet):
     def environment(self) -> Environment:
         return selectors.environment_get(namespace_slug=self.kwargs["ns"], slug=self.kwargs["env"])
 
-    def reveals(self) -> bool:
-        if isinstance(self.request.auth, ApiKeyPrincipal):
+    def reveals(self, request: Request | None = None) -> bool:
+        request = request or self.request
+        if isinstance(request.auth, ApiKeyPrincipal):
             return True
         return access.has_namespace_perms(
-            user=self.request.user,
+            user=request.user,
             namespace_slug=self.kwargs.get("ns", ""),
             permissions=["configurations.reveal_secret"],
         )

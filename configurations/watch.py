@@ -8,14 +8,17 @@ connection while it waits:
   watched environments once a second, in case a message was lost while it reconnected;
 - without Redis (the embedded mode), the hub compares those markers every POLL_INTERVAL seconds, one
   cache read for all of them.
-On a change the hub renders each watched document variant once (not once per watcher: 500 watchers must
-not make 500 database reads at the same instant) and wakes exactly the waiters whose ETag it no longer
-matches. Plain `threading` primitives, so the same code runs in tests and under a sync worker, where a
-watcher then does hold its worker.
+On a change the hub first re-checks each distinct credential among the waiters once (`Waiter.authorize`:
+a revoked API key or session, an expired token or a lost membership must not receive the new document;
+its waiters are answered with that refusal instead), then renders each watched document variant once
+(not once per watcher: 500 watchers must not make 500 database reads at the same instant) and wakes
+exactly the waiters whose ETag it no longer matches. Plain `threading` primitives, so the same code runs
+in tests and under a sync worker, where a watcher then does hold its worker.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import threading
@@ -42,11 +45,17 @@ MAX_WAIT = 60
 class Waiter:
     namespace: str
     environment: str
-    clear: bool
+    clear: bool  # the variant watched; on waking, the variant of `document`
     etag: str
     marker: str = ""  # the cache marker the waiter's document was rendered under
+    # The caller's access now: whether it may see secrets in clear, or raises the refusal (an APIException
+    # for a revoked or expired credential, a lost membership). Waiters with the same `credential` share
+    # one call per change. None: access as when the watch began.
+    authorize: Callable[[], bool] | None = None
+    credential: str = ""
     event: threading.Event = field(default_factory=threading.Event)
     document: ResolvedDocument | None = None
+    refusal: BaseException | None = None
 
 
 class Hub:
@@ -59,7 +68,8 @@ class Hub:
     # The waiting side -------------------------------------------------------------------------------
 
     def wait(self, waiter: Waiter, timeout: float) -> ResolvedDocument | None:
-        """Block up to `timeout` s; the new document once it no longer matches `waiter.etag`, else None."""
+        """Block up to `timeout` s; the new document once it no longer matches `waiter.etag`, else None.
+        Raises the waiter's refusal when its access was re-checked on a change and refused."""
         self._ensure_running()
         target = (waiter.namespace, waiter.environment)
         with self._lock:
@@ -68,6 +78,8 @@ class Hub:
             self._markers.setdefault(target, waiter.marker)
         try:
             waiter.event.wait(timeout)
+            if waiter.refusal is not None:
+                raise copy.copy(waiter.refusal)  # one refusal per credential, raised in each of its requests
             return waiter.document
         finally:
             with self._lock:
@@ -90,9 +102,13 @@ class Hub:
             waiters = list(self._waiters.get(target, ()))
         if not waiters:
             return
+        verdicts: dict[tuple[str, bool], bool | BaseException] = {}
         try:
+            for waiter in waiters:
+                if (waiter.credential, waiter.clear) not in verdicts:
+                    verdicts[waiter.credential, waiter.clear] = self._authorize(waiter)
             documents: dict[bool, ResolvedDocument] = {}
-            for clear in {waiter.clear for waiter in waiters}:
+            for clear in {verdict for verdict in verdicts.values() if isinstance(verdict, bool)}:
                 documents[clear] = resolved_document(namespace=target[0], environment=target[1], clear=clear)
         except Exception:  # an environment deleted meanwhile, a database outage: wake them all
             logger.warning("watch refresh of %s/%s failed; releasing its watchers", *target, exc_info=True)
@@ -100,10 +116,26 @@ class Hub:
         finally:
             connections.close_all()  # back to the pool: the hub holds no connection between changes
         for waiter in waiters:
-            document = documents.get(waiter.clear)
-            if document is None or document.etag != waiter.etag:
-                waiter.document = document
+            verdict = verdicts.get((waiter.credential, waiter.clear), waiter.clear)
+            if not isinstance(verdict, bool):
+                waiter.refusal = verdict
                 waiter.event.set()
+                continue
+            document = documents.get(verdict)
+            if document is None or document.etag != waiter.etag:
+                waiter.document, waiter.clear = document, verdict
+                waiter.event.set()
+
+    @staticmethod
+    def _authorize(waiter: Waiter) -> bool | BaseException:
+        """Whether the waiter's caller may see secrets now, or why it may no longer read (any failure to
+        re-check, a cache or database outage included, refuses: the safe side)."""
+        if waiter.authorize is None:
+            return waiter.clear
+        try:
+            return waiter.authorize()
+        except Exception as exc:
+            return exc
 
     def release_all(self) -> None:
         """Answer every waiter now (304): a graceful shutdown must not wait out minute-long holds."""
