@@ -156,7 +156,7 @@ def test_watch__api_key_revoked_during_hold__401_not_the_new_document(editor, ma
     assert response.status_code == 401
     assert response["Content-Type"].startswith("application/problem+json")
     assert response.json()["code"] == "authentication_failed"
-    assert b"31" not in response.content
+    assert b'"timeout"' not in response.content  # no part of the document (a request id may hold "31")
 
 
 @pytest.mark.django_db(transaction=True)
