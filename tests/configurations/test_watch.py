@@ -138,21 +138,28 @@ def _until_held(count: int = 1) -> None:
     assert watch.hub.count() == count
 
 
+def _answer_to_a_write(client, entry, editor, during_hold=lambda: None):
+    """What a watch of `client` answers when `entry` is written while it is held, after `during_hold()`."""
+    thread, answers = _watch_in_thread(client, client.get(RESOLVED)["ETag"])
+    _until_held()
+    during_hold()
+    services.entry_update(entry=entry, if_match=None, fields={"value": 31}, actor=editor)
+    thread.join(timeout=10)
+    (response,) = answers
+    return response
+
+
 @pytest.mark.django_db(transaction=True)
 def test_watch__api_key_revoked_during_hold__401_not_the_new_document(editor, make_entry, make_api_key):
     entry = make_entry("timeout", 30)
     api_key, raw_key = make_api_key()
     machine = APIClient()
     machine.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
-    etag = machine.get(RESOLVED)["ETag"]
-    thread, answers = _watch_in_thread(machine, etag)
-    _until_held()
 
-    services.api_key_revoke(api_key=api_key, actor=editor)
-    services.entry_update(entry=entry, if_match=None, fields={"value": 31}, actor=editor)
-    thread.join(timeout=10)
+    response = _answer_to_a_write(
+        machine, entry, editor, during_hold=lambda: services.api_key_revoke(api_key=api_key, actor=editor)
+    )
 
-    (response,) = answers
     assert response.status_code == 401
     assert response["Content-Type"].startswith("application/problem+json")
     assert response.json()["code"] == "authentication_failed"
@@ -163,15 +170,11 @@ def test_watch__api_key_revoked_during_hold__401_not_the_new_document(editor, ma
 def test_watch__session_revoked_during_hold__401_session_revoked(editor, user, make_entry):
     entry = make_entry("timeout", 30)
     viewer = login(user).client()
-    etag = viewer.get(RESOLVED)["ETag"]
-    thread, answers = _watch_in_thread(viewer, etag)
-    _until_held()
 
-    sessions_revoke_for_user(user=user, reason=RevocationReason.REVOKED)
-    services.entry_update(entry=entry, if_match=None, fields={"value": 31}, actor=editor)
-    thread.join(timeout=10)
+    response = _answer_to_a_write(
+        viewer, entry, editor, during_hold=lambda: sessions_revoke_for_user(user=user, reason=RevocationReason.REVOKED)
+    )
 
-    (response,) = answers
     assert response.status_code == 401
     assert response.json()["code"] == "session_revoked"
 
@@ -183,15 +186,9 @@ def test_watch__membership_removed_during_hold__404(environment, editor, make_en
     member = NamespaceMember.objects.create(namespace=environment.namespace, user=outsider, role="viewer")
     entry = make_entry("timeout", 30)
     client = login(outsider).client()
-    etag = client.get(RESOLVED)["ETag"]
-    thread, answers = _watch_in_thread(client, etag)
-    _until_held()
 
-    member_remove(member=member, actor=editor)
-    services.entry_update(entry=entry, if_match=None, fields={"value": 31}, actor=editor)
-    thread.join(timeout=10)
+    response = _answer_to_a_write(client, entry, editor, during_hold=lambda: member_remove(member=member, actor=editor))
 
-    (response,) = answers
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
 
@@ -200,14 +197,9 @@ def test_watch__membership_removed_during_hold__404(environment, editor, make_en
 def test_watch__live_session__woken_with_the_new_document(editor, user, make_entry):
     entry = make_entry("timeout", 30)
     viewer = login(user).client()
-    etag = viewer.get(RESOLVED)["ETag"]
-    thread, answers = _watch_in_thread(viewer, etag)
-    _until_held()
 
-    services.entry_update(entry=entry, if_match=None, fields={"value": 31}, actor=editor)
-    thread.join(timeout=10)
+    response = _answer_to_a_write(viewer, entry, editor)
 
-    (response,) = answers
     assert response.status_code == 200 and response.json() == {"timeout": 31}
 
 

@@ -20,28 +20,23 @@ def checks(monkeypatch):
     return calls
 
 
-def test_check_if_idle__handed_out_again_within_the_window__no_round_trip(checks, settings, monkeypatch):
+@pytest.mark.parametrize(
+    ("second_hand_out", "tested"),
+    [
+        (100.5, 1),  # handed out again within the window: no round trip the second time
+        (101.5, 2),  # idle longer than the window: tested again
+    ],
+)
+def test_check_if_idle__tested_only_after_the_idle_window(checks, settings, monkeypatch, second_hand_out, tested):
     settings.DB_POOL_CHECK_IDLE = 1
-    clock = iter([100.0, 100.5])
+    clock = iter([100.0, second_hand_out])
     monkeypatch.setattr(base, "monotonic", lambda: next(clock))
     conn = _Connection()
 
     base.check_if_idle(conn)
     base.check_if_idle(conn)
 
-    assert checks == [conn]  # the first hand-out is tested, the second is not
-
-
-def test_check_if_idle__idle_longer_than_the_window__tested_again(checks, settings, monkeypatch):
-    settings.DB_POOL_CHECK_IDLE = 1
-    clock = iter([100.0, 101.5])
-    monkeypatch.setattr(base, "monotonic", lambda: next(clock))
-    conn = _Connection()
-
-    base.check_if_idle(conn)
-    base.check_if_idle(conn)
-
-    assert checks == [conn, conn]
+    assert checks == [conn] * tested
 
 
 def test_check_if_idle__broken_connection__raises_so_the_pool_replaces_it(settings, monkeypatch):
