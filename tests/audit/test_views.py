@@ -44,11 +44,17 @@ def test_event_list__anonymous__401(api_client):
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_event_detail__write_method__405(auditor_client, method):
     event = record("test.event.recorded")
-    assert getattr(auditor_client, method)(f"{URL}{event.id}/", off_contract=True).status_code == 405
+    response = getattr(auditor_client, method)(f"{URL}{event.id}/", off_contract=True)
+
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
 
 
 def test_event_list__post__405(auditor_client):
-    assert auditor_client.post(URL, {}, off_contract=True).status_code == 405
+    response = auditor_client.post(URL, {}, off_contract=True)
+
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
 
 
 def test_event_detail__auditor__returns_event(auditor_client, user):
@@ -65,7 +71,10 @@ def test_event_detail__auditor__returns_event(auditor_client, user):
 
 
 def test_event_detail__unknown__404(auditor_client):
-    assert auditor_client.get(f"{URL}999999/").status_code == 404
+    response = auditor_client.get(f"{URL}999999/")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_event_list__cursor__walks_every_event_once(auditor_client):
@@ -124,7 +133,11 @@ def test_event_list__since_until__half_open_interval(auditor_client):
 
 
 def test_event_list__bad_since__400(auditor_client):
-    assert auditor_client.get(f"{URL}?since=yesterday").status_code == 400
+    response = auditor_client.get(f"{URL}?since=yesterday")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+    assert [error["field"] for error in response.json()["errors"]] == ["since"]
 
 
 def test_event_list__since_with_offset_past_postgres_range__compared_in_utc(auditor_client):
@@ -138,7 +151,11 @@ def test_event_list__since_with_offset_past_postgres_range__compared_in_utc(audi
 
 
 def test_event_list__since_before_year_one_in_utc__400(auditor_client):
-    assert auditor_client.get(URL, {"since": "0001-01-01T00:00:00+01:00"}).status_code == 400
+    response = auditor_client.get(URL, {"since": "0001-01-01T00:00:00+01:00"})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+    assert [error["field"] for error in response.json()["errors"]] == ["since"]
 
 
 def test_event_list__filtered_first_page__one_query_on_events_no_count(auditor_client):
@@ -166,8 +183,15 @@ def rf_request():
 
 
 def test_event_detail__id_beyond_bigint__404(auditor_client):
-    assert auditor_client.get(f"{URL}{10**30}/").status_code == 404
+    response = auditor_client.get(f"{URL}{10**30}/")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_event_list__unknown_actor_type__400(auditor_client):
-    assert auditor_client.get(f"{URL}?actor_type=robot").status_code == 400
+    response = auditor_client.get(f"{URL}?actor_type=robot")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_choice"
+    assert [error["field"] for error in response.json()["errors"]] == ["actor_type"]
