@@ -78,9 +78,10 @@ def test_api_key__write__returns_403(api_client, make_api_key, make_entry):
 def test_api_key__not_a_read_endpoint__returns_403(api_client, make_api_key):
     _, raw_key = make_api_key()
 
-    assert api_client.get(API_KEYS, **_auth(raw_key)).status_code == 403
-    assert api_client.get(ENV, **_auth(raw_key)).status_code == 403
-    assert api_client.get("/api/v1/namespaces/", **_auth(raw_key)).status_code == 403
+    for url in (API_KEYS, ENV, "/api/v1/namespaces/"):
+        response = api_client.get(url, **_auth(raw_key))
+        assert response.status_code == 403, url
+        assert response.json()["code"] == "permission_denied", url
 
 
 def test_api_key__other_environment__returns_404(api_client, make_api_key, environment):
@@ -109,7 +110,10 @@ def test_api_key__expired__returns_401(api_client, make_api_key):
 
     cache.clear()
 
-    assert api_client.get(RESOLVED, **_auth(raw_key)).status_code == 401
+    response = api_client.get(RESOLVED, **_auth(raw_key))
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -124,7 +128,9 @@ def test_api_key__revoked__401_at_once_even_when_cached(editor, api_client, make
     assert editor_api.delete(f"{API_KEYS}{api_key.pk}/").status_code == 204
     assert editor_api.delete(f"{API_KEYS}{api_key.pk}/").status_code == 204  # idempotent
 
-    assert api_client.get(RESOLVED, **_auth(raw_key)).status_code == 401
+    refused = api_client.get(RESOLVED, **_auth(raw_key))
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "authentication_failed"
     assert AuditEvent.objects.filter(action="apikey.revoked").count() == 1
 
 

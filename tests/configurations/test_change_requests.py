@@ -70,11 +70,12 @@ def test_environment_protect__admin__200_then_direct_writes_409(
     assert Entry.objects.get(key="timeout").version == 1
 
 
-@pytest.mark.parametrize("approvals", [0, 6])
-def test_environment_protect__approvals_out_of_range__400(admin_client_api, environment, approvals):
+@pytest.mark.parametrize(("approvals", "code"), [(0, "min_value"), (6, "max_value")])
+def test_environment_protect__approvals_out_of_range__400(admin_client_api, environment, approvals, code):
     response = admin_client_api.patch(ENV, {"protected": True, "required_approvals": approvals})
 
     assert response.status_code == 400
+    assert response.json()["code"] == code
     assert response.json()["errors"][0]["field"] == "required_approvals"
 
 
@@ -107,7 +108,10 @@ def test_change_request_create__duplicate_keys_or_empty__400(editor_client, envi
     empty = editor_client.post(CRS, {"title": "t", "changes": []})
 
     assert duplicate.status_code == 400 and empty.status_code == 400
+    assert duplicate.json()["code"] == "validation_error"
     assert duplicate.json()["errors"][0]["field"] == "changes"
+    assert empty.json()["code"] == "empty"
+    assert empty.json()["errors"][0]["field"] == "changes"
 
 
 def test_change_request_create__secret_value__stored_encrypted_shown_masked(editor_client, environment):

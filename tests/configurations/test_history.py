@@ -95,11 +95,12 @@ def test_resolved_at__secret_masked_for_viewer(user_client, environment, make_en
     assert response.json() == {"token": "********"}
 
 
-@pytest.mark.parametrize("value", ["tomorrow", "2999-01-01T00:00:00Z"])
-def test_resolved_at__future_or_garbage__400(editor_client, environment, value):
+@pytest.mark.parametrize(("value", "code"), [("tomorrow", "validation_error"), ("2999-01-01T00:00:00Z", "in_future")])
+def test_resolved_at__future_or_garbage__400(editor_client, environment, value, code):
     response = editor_client.get(RESOLVED, {"at": value})
 
     assert response.status_code == 400
+    assert response.json()["code"] == code
     assert response.json()["errors"][0]["field"] == "at"
 
 

@@ -64,11 +64,16 @@ def test_entry_create__invalid_schema__returns_400(editor_client, environment):
     assert response.json()["errors"][0]["field"].startswith("schema")
 
 
-@pytest.mark.parametrize("key", ["has space", "a/b", "x" * 129, ""])
-def test_entry_create__bad_key__returns_400(editor_client, environment, key):
+@pytest.mark.parametrize(
+    ("key", "code"),
+    [("has space", "validation_error"), ("a/b", "validation_error"), ("x" * 129, "validation_error"), ("", "blank")],
+)
+def test_entry_create__bad_key__returns_400(editor_client, environment, key, code):
     response = editor_client.post(ENTRIES, {"key": key, "value_type": "string", "value": "v"})
 
     assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert {error["field"] for error in response.json()["errors"]} == {"key"}
 
 
 def test_entry_create__unknown_field__returns_400(editor_client, environment):

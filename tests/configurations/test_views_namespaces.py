@@ -26,9 +26,16 @@ def test_namespace_create__not_admin__returns_403(request, client_fixture, db):
     assert not Namespace.objects.exists()
 
 
-@pytest.mark.parametrize("slug", ["Billing", "a_b", "x" * 65, ""])
-def test_namespace_create__bad_slug__returns_400(admin_client_api, db, slug):
-    assert admin_client_api.post(NAMESPACES, {"slug": slug}).status_code == 400
+@pytest.mark.parametrize(
+    ("slug", "code"),
+    [("Billing", "validation_error"), ("a_b", "validation_error"), ("x" * 65, "validation_error"), ("", "blank")],
+)
+def test_namespace_create__bad_slug__returns_400(admin_client_api, db, slug, code):
+    response = admin_client_api.post(NAMESPACES, {"slug": slug})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert {error["field"] for error in response.json()["errors"]} == {"slug"}
 
 
 def test_namespace_create__duplicate__returns_409(admin_client_api, db):
@@ -48,7 +55,9 @@ def test_namespace_list_and_retrieve__viewer(user_client, db):
 
     assert [item["slug"] for item in listed.json()["results"]] == ["billing"]
     assert one.status_code == 200
-    assert user_client.get(f"{NAMESPACES}nope/").status_code == 404
+    missing = user_client.get(f"{NAMESPACES}nope/")
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
 
 
 def test_namespace_patch__description_changes_slug_is_rejected(admin_client_api, db):
@@ -63,7 +72,9 @@ def test_namespace_patch__description_changes_slug_is_rejected(admin_client_api,
 
 
 def test_namespace_delete__with_environments__409_then_204_when_empty(admin_client_api, environment):
-    assert admin_client_api.delete(f"{NAMESPACES}billing/").status_code == 409
+    refused = admin_client_api.delete(f"{NAMESPACES}billing/")
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "not_empty"
 
     assert admin_client_api.delete(f"{NAMESPACES}billing/environments/production/").status_code == 204
     assert admin_client_api.delete(f"{NAMESPACES}billing/").status_code == 204
@@ -160,13 +171,19 @@ def test_namespace_delete__recursive_not_true_or_false__returns_400(admin_client
 
 
 def test_environment_list__unknown_namespace__returns_404(user_client, db):
-    assert user_client.get(f"{NAMESPACES}nope/environments/").status_code == 404
+    response = user_client.get(f"{NAMESPACES}nope/environments/")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_environment_create__editor__returns_403(editor_client, db):
     EnvironmentFactory(namespace__slug="billing")
 
-    assert editor_client.post(f"{NAMESPACES}billing/environments/", {"slug": "qa"}).status_code == 403
+    response = editor_client.post(f"{NAMESPACES}billing/environments/", {"slug": "qa"})
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
 
 
 def test_roles__permissions_granted_by_migration(user, editor, admin_user, auditor):
