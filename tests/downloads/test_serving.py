@@ -217,7 +217,10 @@ def test_serving__accel_redirect_prefix__nginx_sends_the_bytes(byte_endpoint, st
 def test_serving__accel_redirect__conditionals_still_apply(byte_endpoint, settings):
     settings.FILES_ACCEL_REDIRECT_PREFIX = "/protected/"
 
-    assert byte_endpoint.fetch(If_Match='"other"').status_code == 412
+    response = byte_endpoint.fetch(If_Match='"other"')
+
+    assert response.status_code == 412
+    assert response.json()["code"] == "precondition_failed"
 
 
 def test_serving__wsgi_file_wrapper_gets_local_file_at_range_start_with_exact_length(stored_file):

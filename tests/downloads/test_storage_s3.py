@@ -89,7 +89,10 @@ def test_s3__refused_upload__leaves_no_object(s3, user_client, settings):
     upload = io.BytesIO(b"x" * 1001)
     upload.name = "big.bin"
 
-    assert user_client.post("/api/v1/files/", {"file": upload}, format="multipart").status_code == 413
+    response = user_client.post("/api/v1/files/", {"file": upload}, format="multipart")
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
     assert _keys(s3) == []
 
 

@@ -169,6 +169,8 @@ def test_file__of_another_user__404(other_client, user, method, suffix):
     response = getattr(other_client, method)(f"/api/v1/files/{file.pk}/{suffix}")
 
     assert response.status_code == 404
+    if method != "head":  # HEAD: the headers of the problem, no body
+        assert response.json()["code"] == "not_found"
     assert File.objects.filter(pk=file.pk).exists()
 
 
@@ -278,13 +280,17 @@ def test_link_create__201_url_works_without_auth(user_client, user):
     assert body["token"] not in str(event.metadata) and body["token"] not in str(event.changes)
 
 
-@pytest.mark.parametrize("expires_in", [0, 604801, "soon"])
-def test_link_create__bad_expiry__400(user_client, user, expires_in):
+@pytest.mark.parametrize(
+    ("expires_in", "code"), [(0, "min_value"), (604801, "max_value"), ("soon", "validation_error")]
+)
+def test_link_create__bad_expiry__400(user_client, user, expires_in, code):
     file = make_file(owner=user)
 
     response = user_client.post(f"/api/v1/files/{file.pk}/links/", {"expires_in": expires_in}, format="json")
 
     assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert [error["field"] for error in response.json()["errors"]] == ["expires_in"]
 
 
 def test_link__tampered__403(user_client, user):
@@ -430,8 +436,10 @@ def test_download_complete__stale__409(user_client, user):
 def test_download__others__404_admin_sees(other_client, admin_client_api, user):
     download = make_download(owner=user)
 
-    assert other_client.get(f"/api/v1/downloads/{download.pk}/").status_code == 404
-    assert other_client.get(f"/api/v1/downloads/{download.pk}/content/").status_code == 404
+    for url in (f"/api/v1/downloads/{download.pk}/", f"/api/v1/downloads/{download.pk}/content/"):
+        response = other_client.get(url)
+        assert response.status_code == 404, url
+        assert response.json()["code"] == "not_found", url
     assert other_client.get("/api/v1/downloads/").json()["count"] == 0
     assert admin_client_api.get(f"/api/v1/downloads/{download.pk}/").status_code == 200
 
