@@ -60,7 +60,9 @@ def test_tampered_payload__returns_401(session_login, other_user):
     header, _, signature = session_login.access.split(".")
     claims = {**_claims(session_login.access), "user_id": str(other_user.pk)}
 
-    assert _get_me(f"{header}.{_b64(claims)}.{signature}").status_code == 401
+    response = _get_me(f"{header}.{_b64(claims)}.{signature}")
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
 
 
 def test_expired_token__returns_401(session_login):

@@ -65,7 +65,10 @@ def test_refresh__deactivated_user__401(user, api_client):
     user.is_active = False
     user.save()
 
-    assert api_client.post(REFRESH_URL, {"refresh": pair.refresh}).status_code == 401
+    response = api_client.post(REFRESH_URL, {"refresh": pair.refresh})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
 
 
 @pytest.mark.postgres_only

@@ -268,11 +268,19 @@ def test_passkey_login__deactivated_user__401(user, registered):
     assert response.json()["code"] == "invalid_passkey"
 
 
-@pytest.mark.parametrize("credential", [[], {}, {"rawId": "x", "response": {"clientDataJSON": "e30"}}])
-def test_passkey_login__malformed_credential__400_or_401(credential):
+@pytest.mark.parametrize(
+    ("credential", "status", "code"),
+    [
+        ([], 400, "invalid_credential"),  # not an object: refused as input
+        ({}, 401, "invalid_passkey"),  # an object that does not verify: refused as a login
+        ({"rawId": "x", "response": {"clientDataJSON": "e30"}}, 401, "invalid_passkey"),
+    ],
+)
+def test_passkey_login__malformed_credential__400_or_401(credential, status, code):
     response = ContractAPIClient().post(LOGIN, {"credential": credential})
 
-    assert response.status_code in (400, 401)
+    assert response.status_code == status
+    assert response.json()["code"] == code
 
 
 def test_passkey_register__credential_already_registered__400(user_client, registered):

@@ -28,11 +28,20 @@ def test_me__patch_display_name__updates_and_audits(user_client, user):
     assert AuditEvent.objects.filter(action="user.profile.updated", target_id=str(user.pk)).exists()
 
 
-@pytest.mark.parametrize("body", [{"role": "admin"}, {"email": "x@example.com"}, {"display_name": "x" * 151}])
-def test_me__patch_other_fields__returns_400(user_client, user, body):
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"role": "admin"}, "unknown_field"),
+        ({"email": "x@example.com"}, "unknown_field"),
+        ({"display_name": "x" * 151}, "max_length"),
+    ],
+)
+def test_me__patch_other_fields__returns_400(user_client, user, body, code):
     response = user_client.patch(ME_URL, body)
 
     assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert [error["field"] for error in response.json()["errors"]] == list(body)
     user.refresh_from_db()
     assert user.role == "viewer"
 
@@ -85,7 +94,10 @@ def test_users_retrieve__admin__200_and_unknown_404(admin_client_api, user):
 
 
 def test_users_retrieve__non_admin__returns_403(user_client, other_user):
-    assert user_client.get(f"/api/v1/users/{other_user.pk}/").status_code == 403
+    response = user_client.get(f"/api/v1/users/{other_user.pk}/")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
 
 
 def test_users_patch_role__admin__syncs_group_and_audits(admin_client_api, admin_user, user):
@@ -142,9 +154,20 @@ def test_users_patch__admin_demoting_self__returns_409(admin_client_api, admin_u
     assert admin_user.role == "admin" and admin_user.is_active
 
 
-@pytest.mark.parametrize("body", [{"role": "root"}, {"email": "x@example.com"}, {"is_active": "maybe"}])
-def test_users_patch__invalid_body__returns_400(admin_client_api, user, body):
-    assert admin_client_api.patch(f"/api/v1/users/{user.pk}/", body).status_code == 400
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"role": "root"}, "invalid_choice"),
+        ({"email": "x@example.com"}, "unknown_field"),
+        ({"is_active": "maybe"}, "validation_error"),
+    ],
+)
+def test_users_patch__invalid_body__returns_400(admin_client_api, user, body, code):
+    response = admin_client_api.patch(f"/api/v1/users/{user.pk}/", body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert [error["field"] for error in response.json()["errors"]] == list(body)
 
 
 def test_users_put__returns_405(admin_client_api, user):
@@ -155,4 +178,7 @@ def test_users_put__returns_405(admin_client_api, user):
 
 
 def test_users_patch__non_admin__returns_403(editor_client, user):
-    assert editor_client.patch(f"/api/v1/users/{user.pk}/", {"role": "admin"}).status_code == 403
+    response = editor_client.patch(f"/api/v1/users/{user.pk}/", {"role": "admin"})
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
