@@ -37,6 +37,8 @@ def test_protected_endpoint__garbage_bearer_token__returns_401(client, endpoint)
     response = _anonymous(client, endpoint, HTTP_AUTHORIZATION="Bearer not.a.jwt")
 
     assert response.status_code == 401, f"{endpoint} accepted a forged bearer token ({response.status_code})"
+    if endpoint.method != "HEAD":  # HEAD: the headers of the problem, no body
+        assert response.json()["code"] == "token_not_valid"
 
 
 @pytest.mark.django_db

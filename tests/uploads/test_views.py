@@ -391,7 +391,10 @@ def test_delete__own_upload__204_bytes_gone_and_audited(user_client, user):
 def test_delete__someone_elses_upload__404(other_client, user):
     upload = make_upload(owner=user)
 
-    assert other_client.delete(detail_url(upload), **TUS).status_code == 404
+    response = other_client.delete(detail_url(upload), **TUS)
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "upload_not_found"
     assert Upload.objects.exists()
 
 

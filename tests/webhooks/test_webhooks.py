@@ -114,10 +114,11 @@ def test_webhook_update_and_delete(admin_client_api, environment, private_ok):
 
     patched = admin_client_api.patch(f"{HOOKS}{body['id']}/", {"active": False, "environments": ["production"]})
     deleted = admin_client_api.delete(f"{HOOKS}{body['id']}/")
+    gone = admin_client_api.get(f"{HOOKS}{body['id']}/")
 
     assert patched.status_code == 200 and patched.json()["active"] is False
     assert deleted.status_code == 204
-    assert admin_client_api.get(f"{HOOKS}{body['id']}/").status_code == 404
+    assert gone.status_code == 404 and gone.json()["code"] == "not_found"
 
 
 def test_entry_write__delivered_signed_verified_no_secret_value(admin_client_api, editor, environment, private_ok):
