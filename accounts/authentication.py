@@ -2,7 +2,8 @@
 
 simplejwt checks the token (signature with the configured algorithm only, expiry, type); then the
 token's session must be live, which costs one read of the shared cache and no query: the cached
-session state carries the minimal principal (accounts.revocation; the database answers on a miss). A revoked
+session state carries the minimal principal (accounts.revocation; the database answers on a miss). The
+same round trip reads what the view is about to read from the cache (core.cache.view_prefetch_keys). A revoked
 session's access tokens fail at once on every worker and instance; so do those of a deactivated or
 deleted user.
 """
@@ -19,6 +20,7 @@ from accounts.models import User
 from accounts.principal import Principal
 from accounts.revocation import session_principal
 from accounts.tokens import SESSION_CLAIM
+from core.cache import view_prefetch_keys
 from oauth.authentication import OAuthAccessToken, is_oauth_access_token, oauth_access_token_validate
 
 
@@ -42,7 +44,9 @@ class SessionJWTAuthentication(JWTAuthentication):
         if isinstance(validated_token, OAuthAccessToken):
             return validated_token.user
         user_id = str(validated_token.get(api_settings.USER_ID_CLAIM))
-        user = session_principal(str(validated_token[SESSION_CLAIM]), getattr(self, "request", None), user_id)
+        request = getattr(self, "request", None)
+        prefetch = view_prefetch_keys(request, api_key=False) if request is not None else []
+        user = session_principal(str(validated_token[SESSION_CLAIM]), request, user_id, prefetch)
         if user is None:
             raise AuthenticationFailed("The session of this token has ended.", code="session_revoked")
         if str(user.pk) != str(validated_token.get(api_settings.USER_ID_CLAIM)) or not user.is_active:

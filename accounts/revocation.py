@@ -44,14 +44,20 @@ def _now_and_after_commit(write) -> None:
     transaction.on_commit(write, robust=True)  # already written once: an outage now must not fail a commit
 
 
-def session_principal(session_id: str, request: Any = None, user_id: str = "") -> Principal | None:
+def session_principal(
+    session_id: str, request: Any = None, user_id: str = "", prefetch: Iterable[str] = ()
+) -> Principal | None:
     """The principal of a live session; None when the session is revoked, expired or unknown. With the
-    `request` (and the token's `user_id`), the per-user throttle check rides the same round trip."""
+    `request` (and the token's `user_id`), the per-user throttle check rides the same round trip, and so do
+    the `prefetch` keys, whose values wait on the request as `prefetched_cache`."""
     key = _key(session_id)
+    prefetch = list(prefetch)
     values: dict = {}
     hit = pending_user_hit(request, user_id) if request is not None and user_id else None
     with cache_optional("the session check"):
-        values = read_and_hit(request, [key, PERMISSIONS_VERSION_KEY], hit)
+        values = read_and_hit(request, [key, PERMISSIONS_VERSION_KEY, *prefetch], hit)
+        if request is not None and prefetch:  # not after an outage: the view reads (or not) on its own
+            request.prefetched_cache = {name: values[name] for name in prefetch if name in values}
     state = values.get(key)
     if state == REVOKED:
         return None

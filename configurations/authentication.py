@@ -6,7 +6,7 @@ key be looked up by an index (and its validity cached by its hash) instead of co
 
 The hot path costs no database query: a key's validity is cached under its hash for
 CONFIG_API_KEY_CACHE_TTL seconds (revocation removes it at once), fetched in the same round trip as the
-cache keys the view is about to read (`view.api_key_cache_keys(kwargs)`), handed to the view in
+cache keys the view is about to read (core.cache.view_prefetch_keys), handed to the view in
 `request.prefetched_cache`. last_used_at is written at most once per CONFIG_API_KEY_LAST_USED_INTERVAL.
 """
 
@@ -113,10 +113,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid API key.")
         key_hash = hash_key(raw_key)
         record_key = record_cache_key(key_hash)
-        context = request.parser_context or {}
-        view = context.get("view")
-        extra = view.api_key_cache_keys(context.get("kwargs") or {}) if hasattr(view, "api_key_cache_keys") else []
-        values = cache.get_many([record_key, *extra])
+        values = cache.get_many([record_key, *cache.view_prefetch_keys(request, api_key=True)])
         request.prefetched_cache = values  # type: ignore[attr-defined]
         principal = _cached(values.get(record_key))
         if principal is None:

@@ -103,15 +103,22 @@ def resolved_document(
     document = _from_cache(values, namespace, environment, clear=clear)
     if document is not None:
         return document
+    marker = storable_marker(namespace, environment, values)
+    document = _render(namespace, environment, marker, clear=clear)  # the database, read after the marker
+    if marker:
+        _store(namespace, environment, document, clear=clear)
+    return document
+
+
+def storable_marker(namespace: str, environment: str, values: dict[str, Any]) -> str:
+    """The marker to store what is read from the database next under: the one in `values` (read from the
+    cache before), or a new one; "" (store nothing) when another instance set one first or the cache is down."""
     marker = values.get(marker_key(namespace, environment))
     if marker is None:
         marker = _new_marker()
         if not cache.add_value(marker_key(namespace, environment), marker, settings.CONFIG_RESOLVED_CACHE_TTL):
             marker = ""  # another instance got there first (or the cache is down): serve, don't store
-    document = _render(namespace, environment, marker, clear=clear)  # the database, read after the marker
-    if marker:
-        _store(namespace, environment, document, clear=clear)
-    return document
+    return marker
 
 
 def _new_marker() -> str:

@@ -3,6 +3,7 @@ environment (configurations.permissions), users see every namespace their role l
 
 from __future__ import annotations
 
+import copy
 import uuid
 from typing import Any
 
@@ -39,8 +40,21 @@ def entry_list(*, environment: Environment) -> QuerySet[Entry]:
     return Entry.objects.filter(environment=environment)
 
 
-def entry_get_by_path(*, namespace_slug: str, environment_slug: str, key: str) -> Entry:
-    """One entry by its URL, with its environment and namespace, in one query (the hot read: one entry GET)."""
+# Entries this process read, by URL, with the environment's resolved-document marker read before the query.
+# Every write replaces that marker after its commit (configurations.resolved): an entry remembered under the
+# marker a request has just read is the row as it was under that marker, as a cached resolved document is.
+_ENTRIES: dict[tuple[str, str, str], tuple[str, Entry]] = {}
+_ENTRIES_MAX = 4096
+
+
+def entry_get_by_path(*, namespace_slug: str, environment_slug: str, key: str, marker: str | None = None) -> Entry:
+    """One entry by its URL, with its environment and namespace, in one query (the hot read: one entry GET);
+    with the environment's `marker` (read from the cache before this), none when this process read the entry
+    under the same marker."""
+    path = (namespace_slug, environment_slug, key)
+    remembered = _ENTRIES.get(path) if marker else None
+    if remembered is not None and remembered[0] == marker:
+        return copy.copy(remembered[1])
     entry = (
         Entry.objects.select_related("environment__namespace")
         .filter(environment__namespace__slug=namespace_slug, environment__slug=environment_slug, key=key)
@@ -48,6 +62,10 @@ def entry_get_by_path(*, namespace_slug: str, environment_slug: str, key: str) -
     )
     if entry is None:  # which part is missing decides the message
         return entry_get(environment=environment_get(namespace_slug=namespace_slug, slug=environment_slug), key=key)
+    if marker:
+        if len(_ENTRIES) >= _ENTRIES_MAX:
+            _ENTRIES.pop(next(iter(_ENTRIES)), None)  # the oldest: dicts keep insertion order
+        _ENTRIES[path] = (marker, copy.copy(entry))
     return entry
 
 

@@ -279,9 +279,16 @@ class EntryViewSet(ConfigurationViewSet):
         entry = services.entry_create(environment=environment, **data, actor=request.user, request=request)
         return self._entry_response(entry, status.HTTP_201_CREATED)
 
+    def prefetch_cache_keys(self, kwargs: dict[str, str], *, api_key: bool) -> list[str]:
+        """One entry's GET: its environment's marker, read in the authentication's round trip."""
+        return [resolved.marker_key(kwargs["ns"], kwargs["env"])] if self.action == "retrieve" else []
+
     @extend_schema(summary="Get an entry", responses={200: EntryOutputSerializer}, parameters=[ETAG_HEADER])
     def retrieve(self, request: Request, ns: str, env: str, key: str) -> Response:
-        return self._entry_response(selectors.entry_get_by_path(namespace_slug=ns, environment_slug=env, key=key))
+        prefetched = getattr(request, "prefetched_cache", None)
+        marker = resolved.storable_marker(ns, env, prefetched) if prefetched is not None else ""
+        entry = selectors.entry_get_by_path(namespace_slug=ns, environment_slug=env, key=key, marker=marker)
+        return self._entry_response(entry)
 
     @extend_schema(
         summary="Replace an entry's value (If-Match required)",
@@ -363,9 +370,9 @@ class ResolvedViewSet(ConfigurationViewSet):
     api_key_actions = frozenset({"resolved"})
     action_permissions = {"resolved": ["configurations.view_entry"]}
 
-    def api_key_cache_keys(self, kwargs: dict[str, str]) -> list[str]:
-        """Read with the key's own validity in one cache round trip (configurations.authentication)."""
-        return resolved.cache_keys(kwargs["ns"], kwargs["env"], clear=True)
+    def prefetch_cache_keys(self, kwargs: dict[str, str], *, api_key: bool) -> list[str]:
+        """An API key's document, read with the key's own validity in one round trip (core.cache.view_prefetch_keys)."""
+        return resolved.cache_keys(kwargs["ns"], kwargs["env"], clear=True) if api_key else []
 
     @extend_schema(
         summary="The environment as one flat JSON object {key: value}; watch it, or see it at an instant",

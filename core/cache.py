@@ -88,3 +88,11 @@ def add_value(key: str, value: Any, timeout: int | None, purpose: str = "a write
 def delete_many(keys: Iterable[str], purpose: str = "an invalidation") -> None:
     with cache_optional(purpose):
         cache.delete_many(list(keys))
+
+
+def view_prefetch_keys(request: Any, *, api_key: bool) -> list[str]:
+    """The cache keys the request's view is about to read (its `prefetch_cache_keys(kwargs, api_key=...)`):
+    the authentication reads them in its own round trip and hands them over as `request.prefetched_cache`."""
+    context = getattr(request, "parser_context", None) or {}
+    hook = getattr(context.get("view"), "prefetch_cache_keys", None)
+    return hook(context.get("kwargs") or {}, api_key=api_key) if hook is not None else []
