@@ -117,9 +117,11 @@ def test_redis_outage__revocation_holds__logout_never_500(server_user, outage):
 
     assert before.status_code == 204
     assert still_revoked.status_code == 401, "a session revoked before the outage works again without Redis"
+    assert still_revoked.json()["code"] == "session_revoked"
     # No new token for a revoked session: refused as revoked (401) or, like every writing auth operation
     # while the cache is unreachable, refused outright (503).
     assert refresh.status_code in (401, 503) and refresh.headers["Content-Type"].startswith("application/problem")
+    assert (refresh.status_code, refresh.json()["code"]) in {(401, "token_not_valid"), (503, "cache_unavailable")}
     assert serving.status_code == 200
     # A logout during the outage either takes effect at once and for good, or is refused visibly
     # (503 problem+json, nothing changed): never a 500, never a revocation lost when Redis returns.
@@ -127,6 +129,7 @@ def test_redis_outage__revocation_holds__logout_never_500(server_user, outage):
         assert during.status_code == 401 and after.status_code == 401, "a logout during the outage was lost"
     else:
         assert logout.status_code == 503 and logout.headers["Content-Type"].startswith("application/problem+json")
+        assert logout.json()["code"] == "cache_unavailable"
         assert logout.headers.get("Retry-After")
     assert not outage.server_errors(allowed_503=("/auth/logout/", "/auth/token/refresh/"))
     print(
@@ -149,12 +152,14 @@ def test_redis_outage__lockout_holds(server_user, outage):
     guesses = [attempt("wrong-password-2") for _ in range(3)]
 
     assert [failure.status_code for failure in failures] == [401] * LOCKOUT
-    assert locked_before.status_code == 429
+    assert {failure.json()["code"] for failure in failures} == {"invalid_credentials"}
+    assert locked_before.status_code == 429 and locked_before.json()["code"] == "login_locked"
     # Holding means no token for the locked account while the counters are unreachable: still 429, or
     # logins refused outright (503, fail closed). Never a 500, never a 200.
     assert locked.status_code in (429, 503), f"the lockout did not hold without Redis: {locked.status_code}"
     assert locked.headers.get("Retry-After")
     assert locked.headers["Content-Type"].startswith("application/problem+json")
+    assert (locked.status_code, locked.json()["code"]) in {(429, "login_locked"), (503, "cache_unavailable")}
     assert {guess.status_code for guess in guesses} <= {401, 429, 503}
     assert not outage.server_errors(allowed_503=("/auth/token/",))
     print(
