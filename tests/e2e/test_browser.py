@@ -101,6 +101,7 @@ def test_admin_revokes_session__audit_shows_it__swagger_runs_authorized_request(
 
     assert "Revoked 1 session" in message
     assert revoked.status_code == 401, "the revoked session's token still works"
+    assert revoked.json()["code"] == "session_revoked"
     assert "auth.session.revoked" in audit_rows
     assert staff.email in audit_rows or str(staff.pk) in audit_rows, "the event does not name who revoked"
     assert live_status.startswith("200")
