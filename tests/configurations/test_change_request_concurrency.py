@@ -61,7 +61,7 @@ def test_apply__racing_a_direct_write__either_all_changes_or_none(editor, make_e
         )
         a, b = Entry.objects.get(key=first.key), Entry.objects.get(key=second.key)
         if applied.status_code == 200:
-            assert direct.status_code == 412
+            assert direct.status_code == 412 and direct.json()["code"] == "precondition_failed"
             assert (a.value, a.version, b.value, b.version) == (100, 2, 100, 2)
             assert ChangeRequest.objects.get(pk=cr.pk).status == "applied"
             outcomes.add("change request first")

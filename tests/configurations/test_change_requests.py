@@ -228,10 +228,11 @@ def test_reject__closes_it__then_apply_and_approve_409(editor_client, reviewer, 
     own = editor_client.post(f"{url}reject/")
     rejected = _client(reviewer).post(f"{url}reject/")
 
-    assert own.status_code == 403
+    assert own.status_code == 403 and own.json()["code"] == "author_cannot_review"
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     assert editor_client.post(f"{url}apply/").json()["code"] == "change_request_not_open"
-    assert _client(reviewer).post(f"{url}approve/").status_code == 409
+    approved = _client(reviewer).post(f"{url}approve/")
+    assert approved.status_code == 409 and approved.json()["code"] == "change_request_not_open"
     assert AuditEvent.objects.filter(action="config.change_request.rejected").exists()
 
 

@@ -154,7 +154,8 @@ def test_member_only__reads_own_namespace__other_namespace_404(outsider, environ
     assert client.get(ENTRIES).status_code == 200
     other = client.get("/api/v1/namespaces/shipping/environments/production/entries/")
     assert other.status_code == 404 and other.json()["code"] == "not_found"
-    assert client.post(ENTRIES, {"key": "k", "value_type": "integer", "value": 1}).status_code == 403
+    write = client.post(ENTRIES, {"key": "k", "value_type": "integer", "value": 1})
+    assert write.status_code == 403 and write.json()["code"] == "permission_denied"
 
 
 def test_membership_removed__next_request_refused(outsider, environment, admin_client_api):
