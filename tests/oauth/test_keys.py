@@ -74,7 +74,8 @@ def test_unknown_kid__401(user, tmp_path):
     forged = jwt.encode(claims, stranger, algorithm="ES256", headers={"kid": keyring().newest.kid})
     unknown = jwt.encode(claims, stranger, algorithm="ES256", headers={"kid": "nobody"})
 
-    assert _me(forged).status_code == 401
+    refused = _me(forged)
+    assert refused.status_code == 401 and refused.json()["code"] == "token_not_valid"
     assert _me(unknown).json()["code"] == "token_not_valid"
 
 

@@ -54,6 +54,8 @@ def test_protected_endpoint__token_signed_with_another_key__returns_401(client, 
     response = _anonymous(client, endpoint, HTTP_AUTHORIZATION=f"Bearer {forged}")
 
     assert response.status_code == 401, f"{endpoint} accepted a token signed with another key"
+    if endpoint.method != "HEAD":  # HEAD: the headers of the problem, no body
+        assert response.json()["code"] == "token_not_valid"
 
 
 @pytest.mark.django_db
