@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.middleware import common
 
 from core.dependencies import DEPENDENCY_ERRORS
 from core.net import client_ip
@@ -95,6 +96,16 @@ class ContentSecurityPolicyMiddleware:
             pages = request.path.startswith(DOCS_PREFIXES)
             response["Content-Security-Policy"] = settings.CSP_PAGES if pages else settings.CSP_API
         return response
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's, except that it adds no `Content-Length: 0` to a 204 or a 304: RFC 9110 §8.6 forbids the
+    header in a 204, and allows it in a 304 only as the length the 200 would have had."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if response.status_code in (204, 304):
+            return response  # Django's only other step is the APPEND_SLASH redirect of a 404
+        return super().process_response(request, response)
 
 
 class ProblemDetailsMiddleware:

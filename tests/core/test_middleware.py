@@ -128,3 +128,17 @@ def test_throttle__cache_unreachable__lets_requests_through(core_client, monkeyp
     statuses = [core_client.get("/api/v1/throttled/").status_code for _ in range(3)]
 
     assert statuses == [200, 200, 200]
+
+
+@pytest.mark.django_db
+def test_content_length__304_and_204__not_sent_200__sent(user_client, user):
+    from tests.downloads.factories import make_file
+
+    url = f"/api/v1/files/{make_file(owner=user, content=b'twelve bytes').pk}/"
+    ok = user_client.get(f"{url}content/")
+    not_modified = user_client.get(f"{url}content/", HTTP_IF_NONE_MATCH=ok["ETag"])
+    no_content = user_client.delete(url)
+
+    assert (ok.status_code, ok["Content-Length"]) == (200, "12")
+    assert not_modified.status_code == 304 and not not_modified.has_header("Content-Length")
+    assert no_content.status_code == 204 and not no_content.has_header("Content-Length")
