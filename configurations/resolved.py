@@ -11,6 +11,11 @@ under a marker that write has already replaced (plain delete-on-write would let 
 two writers publishing out of order just leave a nonce that no older document carries. A missing marker
 is created by a reader with ADD (never overwriting a writer's). If the cache is unreachable when a
 writer publishes, CONFIG_RESOLVED_CACHE_TTL bounds how long the old marker can live.
+
+Each process also remembers the documents it served, by the marker they belong to (`_memo`, at most
+MEMO_MAX_BYTES of bodies): a request then reads only the marker from the shared cache, a few bytes,
+instead of the whole document (410 KB for 10,000 entries, and decrypted when sealed). The same rule holds:
+a remembered document is served only under the marker it was stored or rendered under.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +55,40 @@ def document_key(namespace: str, environment: str, *, clear: bool) -> str:
 
 
 def cache_keys(namespace: str, environment: str, *, clear: bool) -> list[str]:
-    return [marker_key(namespace, environment), document_key(namespace, environment, clear=clear)]
+    """What a request reads from the shared cache: the marker, and the document unless this process has one."""
+    keys = [marker_key(namespace, environment)]
+    if (namespace, environment, clear) not in _memo.documents:
+        keys.append(document_key(namespace, environment, clear=clear))
+    return keys
+
+
+class _Memo:
+    """The documents this process served, by (namespace, environment, clear), oldest first."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.documents: dict[tuple[str, str, bool], ResolvedDocument] = {}
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, namespace: str, environment: str, clear: bool, marker: object) -> ResolvedDocument | None:
+        document = self.documents.get((namespace, environment, clear))
+        return document if document is not None and marker and document.marker == marker else None
+
+    def put(self, namespace: str, environment: str, clear: bool, document: ResolvedDocument) -> None:
+        if len(document.body) > self.max_bytes:
+            return
+        with self._lock:
+            old = self.documents.pop((namespace, environment, clear), None)
+            self._size -= len(old.body) if old is not None else 0
+            while self.documents and self._size + len(document.body) > self.max_bytes:
+                self._size -= len(self.documents.pop(next(iter(self.documents))).body)
+            self.documents[(namespace, environment, clear)] = document
+            self._size += len(document.body)
+
+
+MEMO_MAX_BYTES = 32 * 1024 * 1024
+_memo = _Memo(MEMO_MAX_BYTES)
 
 
 def _from_cache(values: dict[str, Any], namespace: str, environment: str, *, clear: bool) -> ResolvedDocument | None:
@@ -97,16 +136,24 @@ def _store(namespace: str, environment: str, document: ResolvedDocument, *, clea
 def resolved_document(
     *, namespace: str, environment: str, clear: bool, prefetched: dict[str, Any] | None = None
 ) -> ResolvedDocument:
-    """The environment's document from the cache (one round trip, or none when `prefetched` holds the
-    values of `cache_keys(...)`), else rendered from the database and stored."""
+    """The environment's document: this process's copy under the current marker, else the shared cache's,
+    else rendered from the database and stored in both. One round trip, or none when `prefetched` holds
+    the values of `cache_keys(...)`; a second one only when this process has no copy of it."""
     values = prefetched if prefetched is not None else cache.get_many(cache_keys(namespace, environment, clear=clear))
+    remembered = _memo.get(namespace, environment, clear, values.get(marker_key(namespace, environment)))
+    if remembered is not None:
+        return remembered
+    key = document_key(namespace, environment, clear=clear)
+    if key not in values and values.get(marker_key(namespace, environment)) is not None:
+        values = {**values, **cache.get_many([key])}  # the copy this process had is of another marker
     document = _from_cache(values, namespace, environment, clear=clear)
-    if document is not None:
-        return document
-    marker = storable_marker(namespace, environment, values)
-    document = _render(namespace, environment, marker, clear=clear)  # the database, read after the marker
-    if marker:
+    if document is None:
+        marker = storable_marker(namespace, environment, values)
+        document = _render(namespace, environment, marker, clear=clear)  # the database, read after the marker
+        if not marker:
+            return document
         _store(namespace, environment, document, clear=clear)
+    _memo.put(namespace, environment, clear, document)
     return document
 
 

@@ -371,8 +371,11 @@ class ResolvedViewSet(ConfigurationViewSet):
     action_permissions = {"resolved": ["configurations.view_entry"]}
 
     def prefetch_cache_keys(self, kwargs: dict[str, str], *, api_key: bool) -> list[str]:
-        """An API key's document, read with the key's own validity in one round trip (core.cache.view_prefetch_keys)."""
-        return resolved.cache_keys(kwargs["ns"], kwargs["env"], clear=True) if api_key else []
+        """Read in the authentication's round trip (core.cache.view_prefetch_keys): an API key's document (it
+        sees it in clear), or a user's marker alone (which variant the user sees is known only later)."""
+        if api_key:
+            return resolved.cache_keys(kwargs["ns"], kwargs["env"], clear=True)
+        return [resolved.marker_key(kwargs["ns"], kwargs["env"])]
 
     @extend_schema(
         summary="The environment as one flat JSON object {key: value}; watch it, or see it at an instant",
@@ -416,7 +419,7 @@ class ResolvedViewSet(ConfigurationViewSet):
         clear = self.reveals()
         if request.GET:
             return resolved_extras.at_response(self, request, clear=clear)
-        prefetched = getattr(request, "prefetched_cache", None) if api_key else None
+        prefetched = getattr(request, "prefetched_cache", None)
         document = resolved.resolved_document(namespace=ns, environment=env, clear=clear, prefetched=prefetched)
         headers = {"ETag": document.etag, "Cache-Control": "private, no-cache"}
         if_none_match = request.META.get("HTTP_IF_NONE_MATCH")

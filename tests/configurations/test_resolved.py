@@ -149,3 +149,55 @@ def test_resolved__clear_document_with_secrets__sealed_in_cache(editor_client, m
 
     assert cached is not None and cached[4] is True
     assert b"hunter2" not in cached[2]
+
+
+def test_resolved__warm__reads_only_the_marker_not_the_document(user_client, make_entry):
+    make_entry()
+    user_client.get(RESOLVED)
+
+    with mock.patch("core.cache.get_many", wraps=resolved.cache.get_many) as get_many:
+        response = user_client.get(RESOLVED)
+
+    assert response.json() == {"timeout": 30}
+    assert [call.args[0] for call in get_many.call_args_list] == [[resolved.marker_key("billing", "production")]]
+
+
+def test_resolved__bearer_token__marker_read_in_the_sessions_round_trip(editor, make_entry):
+    from tests.support.auth import login
+
+    make_entry()
+    client = login(editor).client()
+    client.get(RESOLVED)
+
+    with mock.patch("core.cache.get_many", wraps=resolved.cache.get_many) as get_many:
+        response = client.get(RESOLVED)
+
+    assert response.json() == {"timeout": 30}
+    assert get_many.call_count == 0
+
+
+def test_resolved__process_copy_of_an_older_marker__shared_document_read_again(user_client, make_entry):
+    make_entry()
+    user_client.get(RESOLVED)
+    key = resolved.marker_key("billing", "production")
+    resolved.cache.set_value(key, "another-instance-wrote", 60)  # a write elsewhere replaced the marker
+
+    with mock.patch("core.cache.get_many", wraps=resolved.cache.get_many) as get_many:
+        response = user_client.get(RESOLVED)
+
+    assert response.json() == {"timeout": 30}
+    assert get_many.call_count == 2  # the marker, then the document this process has no copy of
+
+
+def test_memo__bounded_by_bytes__oldest_dropped_oversized_never_kept():
+    memo = resolved._Memo(max_bytes=10)
+    document = lambda body: resolved.ResolvedDocument("m", "e", body, ())  # noqa: E731
+
+    memo.put("ns", "a", False, document(b"123456"))
+    memo.put("ns", "b", False, document(b"1234"))
+    memo.put("ns", "c", False, document(b"12"))
+    memo.put("ns", "d", False, document(b"x" * 11))
+
+    assert list(memo.documents) == [("ns", "b", False), ("ns", "c", False)]
+    assert memo.get("ns", "b", False, "m").body == b"1234"
+    assert memo.get("ns", "b", False, "other marker") is None
