@@ -10,7 +10,7 @@ from tests.support.servers import gunicorn_server
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def test_two_instances__write_through_a__resolved_through_b_new_at_once(editor, make_entry, make_api_key):
+def test_two_instances__write_through_a__resolved_and_entry_through_b_new_at_once(editor, make_entry, make_api_key):
     entry = make_entry("timeout", 30)
     _, raw_key = make_api_key()
     machine = {"Authorization": f"Api-Key {raw_key}"}
@@ -20,6 +20,8 @@ def test_two_instances__write_through_a__resolved_through_b_new_at_once(editor, 
         assert old.json() == {"timeout": 30}
         cached = requests.get(f"{b}{RESOLVED}", headers={**machine, "If-None-Match": old.headers["ETag"]}, timeout=10)
         assert cached.status_code == 304
+        for _ in range(4):  # B's workers remember the entry (configurations.selectors)
+            assert requests.get(f"{b}{entry_url('timeout')}", headers=human, timeout=10).json()["value"] == 30
 
         for value in (31, 32, 33):  # several rounds: each must be visible on B at once
             current = requests.get(f"{a}{entry_url('timeout')}", headers=human, timeout=10)
@@ -37,6 +39,8 @@ def test_two_instances__write_through_a__resolved_through_b_new_at_once(editor, 
             assert fresh.json() == {"timeout": value}
             assert fresh.headers["ETag"] != old.headers["ETag"]
             old = fresh
+            on_b = requests.get(f"{b}{entry_url('timeout')}", headers=human, timeout=10)
+            assert (on_b.json()["value"], on_b.headers["ETag"]) == (value, written.headers["ETag"])
         assert entry.versions.count() == 4
 
 
