@@ -1,6 +1,8 @@
 """Upload services: interrupted and chunked bodies, completion retries, the write lock, expiry cleanup."""
 
 import errno
+import fcntl
+import hashlib
 import io
 import os
 import threading
@@ -12,6 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from core.errors import InsufficientStorageError, PayloadTooLargeError
+from downloads.blobs import local_path
 from downloads.models import File
 from tests.uploads.factories import checksum_header, make_upload
 from uploads import locks, partials, receiving
@@ -88,6 +91,65 @@ def test_upload_append__worker_dies_mid_body__offset_of_the_last_checkpoint_kept
 
     assert Upload.objects.get().offset == 6  # reads of 3 bytes: a checkpoint after 6; bytes 7-10 never counted
     assert _content(upload)[:6] == b"012345"
+
+
+def _patch_in_pieces(upload, data: bytes, sizes: list[int]):
+    offset = 0
+    for size in sizes:
+        upload = upload_append(
+            upload=upload, offset=offset, read=io.BytesIO(data[offset : offset + size]).read, content_length=size
+        )
+        offset += size
+    return upload
+
+
+def _refuse_direct_io(monkeypatch, where: str) -> None:
+    """A file system without direct I/O: refused when opening, or only when writing (another alignment)."""
+    if where == "write":
+        real_write = partials._write_all
+
+        def write(fd: int, data: memoryview, at: int) -> None:
+            if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+                raise OSError(errno.EINVAL, "Invalid argument")
+            real_write(fd, data, at)
+
+        monkeypatch.setattr(partials, "_write_all", write)
+    elif where == "open":
+        real_open = os.open
+
+        def open_without_direct_io(path, flags, *args):
+            if flags & os.O_DIRECT:
+                raise OSError(errno.EINVAL, "Invalid argument")
+            return real_open(path, flags, *args)
+
+        monkeypatch.setattr(partials.os, "open", open_without_direct_io)
+
+
+@pytest.mark.parametrize("refused", ["nowhere", "open", "write"], ids=lambda where: f"direct-io-refused-{where}")
+def test_upload_append__patches_at_unaligned_offsets_across_blocks__file_holds_exact_bytes(user, monkeypatch, refused):
+    _refuse_direct_io(monkeypatch, refused)
+    data = os.urandom(2 * partials.BUFFER_BYTES + 12345)
+    sizes = [1, partials.ALIGN - 2, 3, partials.BUFFER_BYTES + 7, 5000]
+    upload = make_upload(owner=user, length=len(data))
+
+    upload = _patch_in_pieces(upload, data, [*sizes, len(data) - sum(sizes)])
+
+    file = File.objects.get(pk=upload.file_id)
+    assert file.size == len(data)
+    assert file.sha256 == hashlib.sha256(data).hexdigest()
+    with open(local_path(file.storage_name), "rb") as stored:
+        assert stored.read() == data
+
+
+def test_upload_append__cut_off_mid_block__partial_ends_at_the_offset(user):
+    upload = make_upload(owner=user, length=3 * partials.ALIGN, received=b"x" * (partials.ALIGN + 1))
+
+    upload = upload_append(
+        upload=upload, offset=partials.ALIGN + 1, read=_cut_after(b"y" * 10), content_length=partials.ALIGN
+    )
+
+    assert Upload.objects.get().offset == partials.ALIGN + 11
+    assert _content(upload) == b"x" * (partials.ALIGN + 1) + b"y" * 10
 
 
 def test_upload_append__chunked_body__appended_to_eof(user):
@@ -219,12 +281,12 @@ def _disk_full_after(monkeypatch, writes: int) -> None:
     real_write = partials._write_all
     calls = {"count": 0}
 
-    def write(fd: int, data: bytes) -> None:
+    def write(fd: int, data: memoryview, at: int) -> None:
         calls["count"] += 1
         if calls["count"] > writes:
-            os.write(fd, data[:1])  # a partial write, then the disk is full
+            os.pwrite(fd, data[: partials.ALIGN], at)  # a part written (direct I/O: whole blocks), then full
             raise OSError(errno.ENOSPC, "No space left on device")
-        real_write(fd, data)
+        real_write(fd, data, at)
 
     monkeypatch.setattr(partials, "_write_all", write)
 
@@ -257,7 +319,7 @@ def test_upload_append__disk_full_with_checksum__507_chunk_discarded(user, monke
 def test_upload_append__other_write_error__raised(user, monkeypatch):
     upload = make_upload(owner=user, length=10)
 
-    def broken(fd: int, data: bytes) -> None:
+    def broken(fd: int, data: memoryview, at: int) -> None:
         raise OSError(errno.EIO, "I/O error")
 
     monkeypatch.setattr(partials, "_write_all", broken)

@@ -446,7 +446,7 @@ def test_post_with_method_override_patch__appends(user_client, user):
 def test_patch__disk_full__507_problem(user_client, user, monkeypatch):
     upload = make_upload(owner=user, length=10)
 
-    def full(fd: int, data: bytes) -> None:
+    def full(fd: int, data: memoryview, at: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(partials, "_write_all", full)
