@@ -104,7 +104,9 @@ class ContentHasher:
         view = memoryview(data)
         while view:
             take = min(len(view), self.chunk_size - self._in_chunk)
-            self._chunk.update(view[:take])
+            # The data itself when it fits the chunk: a slice of it would be copied by a hash that takes
+            # bytes only (uploads.hashing).
+            self._chunk.update(data if take == len(data) else view[:take])
             self._in_chunk += take
             view = view[take:]
             if self._in_chunk == self.chunk_size:

@@ -23,7 +23,7 @@ class _Sha256:
         self._inner = inner or PySha256()
 
     def update(self, data: bytes) -> None:
-        self._inner.update(bytes(data))  # rehashes takes bytes only; bytes(bytes) is not a copy
+        self._inner.update(bytes(data))  # rehashes takes bytes only; bytes(bytes) is not a copy, a view's is
 
     def hexdigest(self) -> str:
         return self._inner.finalize()  # does not consume the state
