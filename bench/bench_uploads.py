@@ -1,14 +1,15 @@
 """tus upload throughput against a plain multipart upload of the same file, under one gunicorn worker.
 
-A 1 GiB file (BENCH_UPLOAD_MIB to change) is uploaded both ways, interleaved, BENCH_UPLOAD_ROUNDS times
-(default 2; the best time of each way counts, the machine being shared) to a throw-away project
-instance (SQLite and media in a temporary directory): with tus (POST, then PATCHes of 8 MiB on one
-keep-alive connection, the last one turning the upload into a file) and as `POST /api/v1/files/`
-multipart/form-data. Then the same against an S3 storage: moto's server on loopback (BENCH_UPLOAD_S3_MIB,
-default the same size; skipped without moto_server), where tus keeps its bytes as an S3 multipart upload.
-Reported: tus throughput as a ratio of the multipart one, local and S3, and the worker's peak RSS during
-each (VmHWM, reset between the phases). Everything is deleted afterwards; each request is bounded by a
-timeout.
+A 1 GiB file (BENCH_UPLOAD_MIB to change) is uploaded both ways BENCH_UPLOAD_ROUNDS times (default 3), the
+order alternating from round to round, to a throw-away project instance (SQLite and media in a temporary
+directory): with tus (POST, then PATCHes of 8 MiB on one keep-alive connection, the last one turning the
+upload into a file) and as `POST /api/v1/files/` multipart/form-data. Then the same against an S3 storage:
+moto's server on loopback (BENCH_UPLOAD_S3_MIB, default the same size; the virtualenv's moto_server, else
+one on PATH; skipped without), where tus keeps its bytes as an S3 multipart upload.
+Reported: tus throughput as a ratio of the multipart one from the median times, local and S3, with each
+round's ratio (median and min-max: the machine is shared) and the load average, and the worker's peak RSS
+during each (VmHWM, reset between the phases). Everything is deleted afterwards; each request is bounded by
+a timeout.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import http.client
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -175,6 +177,24 @@ class _Measured:
     multipart_seconds: list[float]
     tus_rss: float
     multipart_rss: float
+    load_before: float
+    load_after: float
+
+    def ratios(self) -> list[float]:
+        """Each round's tus throughput as a share of the multipart one."""
+        return [multipart / tus for tus, multipart in zip(self.tus_seconds, self.multipart_seconds, strict=True)]
+
+
+def _multipart_once(measured: _Measured, worker: int, port: int, token: str, source: Path, size: int) -> None:
+    _reset_peak(worker)
+    measured.multipart_seconds.append(_timed(_multipart_upload, port, token, source, size))
+    measured.multipart_rss = max(measured.multipart_rss, _peak_rss_mib(worker))
+
+
+def _tus_once(measured: _Measured, worker: int, port: int, token: str, source: Path, size: int) -> None:
+    _reset_peak(worker)
+    measured.tus_seconds.append(_timed(_tus_upload, port, token, source, size))
+    measured.tus_rss = max(measured.tus_rss, _peak_rss_mib(worker))
 
 
 def _measure(env: dict[str, str], source: Path, size: int) -> _Measured:
@@ -184,14 +204,12 @@ def _measure(env: dict[str, str], source: Path, size: int) -> _Measured:
     try:
         token = _token(port)
         worker = _worker_pid(process.pid)
-        measured = _Measured([], [], 0.0, 0.0)
-        for _ in range(int(os.environ.get("BENCH_UPLOAD_ROUNDS", "2"))):  # interleaved: the best of each
-            _reset_peak(worker)
-            measured.multipart_seconds.append(_timed(_multipart_upload, port, token, source, size))
-            measured.multipart_rss = max(measured.multipart_rss, _peak_rss_mib(worker))
-            _reset_peak(worker)
-            measured.tus_seconds.append(_timed(_tus_upload, port, token, source, size))
-            measured.tus_rss = max(measured.tus_rss, _peak_rss_mib(worker))
+        measured = _Measured([], [], 0.0, 0.0, os.getloadavg()[0], 0.0)
+        for round_ in range(max(3, int(os.environ.get("BENCH_UPLOAD_ROUNDS", "3")))):
+            ways = [_multipart_once, _tus_once]
+            for way in ways if round_ % 2 == 0 else reversed(ways):  # alternating: neither always goes first
+                way(measured, worker, port, token, source, size)
+        measured.load_after = os.getloadavg()[0]
     finally:
         stop(process)
     return measured
@@ -199,9 +217,12 @@ def _measure(env: dict[str, str], source: Path, size: int) -> _Measured:
 
 def _moto(work: Path) -> tuple[subprocess.Popen, str] | None:
     """moto's S3 server on a free loopback port with a bucket, or None when moto_server is not installed."""
-    binary = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
-    if not Path(binary).exists():
-        return None
+    binary = Path(sys.executable).parent / "moto_server"  # the virtualenv's, the version the tests use
+    if not binary.exists():
+        found = shutil.which("moto_server")
+        if found is None:
+            return None
+        binary = Path(found)
     port = free_port()
     log = open(work / "moto.log", "wb")  # noqa: SIM115 - the child keeps its own descriptor
     process = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log)
@@ -222,16 +243,20 @@ def _moto(work: Path) -> tuple[subprocess.Popen, str] | None:
 
 def _results(where: str, size: int, measured: _Measured, target: str, note: str) -> list[Result]:
     mib = size / MIB
-    best_tus, best_multipart = min(measured.tus_seconds), min(measured.multipart_seconds)
+    tus, multipart = statistics.median(measured.tus_seconds), statistics.median(measured.multipart_seconds)
+    ratios = measured.ratios()
     return [
         Result(
             name=f"tus upload {mib:.0f} MiB in 8 MiB PATCHes vs multipart POST /files/ ({where})",
-            value=mib / best_tus,
+            value=mib / tus,
             unit="MiB/s",
-            reference=mib / best_multipart,
+            reference=mib / multipart,
             target=target,
-            note=f"best of {len(measured.tus_seconds)}: tus {best_tus:.1f} s (runs {_seconds(measured.tus_seconds)}), "
-            f"multipart {best_multipart:.1f} s (runs {_seconds(measured.multipart_seconds)}); one worker; {note}",
+            note=f"median times of {len(ratios)} alternating rounds: tus {tus:.1f} s "
+            f"({_seconds(measured.tus_seconds)}), multipart {multipart:.1f} s "
+            f"({_seconds(measured.multipart_seconds)}); per-round ratio median "
+            f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}); load average "
+            f"{measured.load_before:.1f} -> {measured.load_after:.1f} on {os.cpu_count()} cores; one worker; {note}",
         ),
         Result(
             name=f"tus upload ({where}): worker peak RSS",
