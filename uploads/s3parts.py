@@ -64,7 +64,11 @@ class S3Sink:
         self._upload_id = upload.pk
         self._state = copy.deepcopy(upload.store_state)
         self._part_size = max(MIN_PART, settings.UPLOADS_S3_PART_SIZE)
-        self._buffer = bytearray(self._read_tail())
+        # The part being gathered: the request's chunks as read, joined once when it is sent (growing a
+        # bytearray and copying it into bytes for botocore moved every byte twice).
+        self._pieces: list[bytes] = []
+        self._buffered = 0
+        self._append(self._read_tail())
         self._dirty = False
         self._written: list[str] = []  # objects this request wrote, not yet committed
         self._obsolete: list[str] = []  # committed objects the next commit makes garbage
@@ -75,13 +79,26 @@ class S3Sink:
             return b""
         return self._client.get_object(Bucket=self._bucket, Key=tail["key"])["Body"].read()
 
+    def _append(self, data: bytes) -> None:
+        if data:
+            self._pieces.append(data)
+            self._buffered += len(data)
+
+    def _joined(self) -> bytes:
+        """The gathered bytes as one object, kept until `_forget_gathered` (a failed request loses nothing)."""
+        self._pieces = [b"".join(self._pieces)]  # joining one bytes object again returns it, no copy
+        return self._pieces[0]
+
+    def _forget_gathered(self) -> None:
+        self._pieces, self._buffered = [], 0
+
     def room(self) -> int:
-        return self._part_size - len(self._buffer)
+        return self._part_size - self._buffered
 
     def write(self, data: bytes) -> bool:
-        self._buffer += data
+        self._append(bytes(data))  # bytes(bytes) is no copy; another buffer is copied, as the part outlives it
         self._dirty = True
-        if len(self._buffer) >= self._part_size:
+        if self._buffered >= self._part_size:
             self._upload_part()
             return True
         return False
@@ -91,11 +108,12 @@ class S3Sink:
         if not state.get("mpu"):
             state["mpu"] = self._client.create_multipart_upload(Bucket=self._bucket, Key=key)["UploadId"]
         number = _reserve_part_number(self._upload_id)
+        body = self._joined()
         response = self._client.upload_part(
-            Bucket=self._bucket, Key=key, UploadId=state["mpu"], PartNumber=number, Body=bytes(self._buffer)
+            Bucket=self._bucket, Key=key, UploadId=state["mpu"], PartNumber=number, Body=body
         )
-        state["parts"].append([number, response["ETag"], len(self._buffer)])
-        self._buffer.clear()
+        state["parts"].append([number, response["ETag"], len(body)])
+        self._forget_gathered()
         self._drop_tail()
 
     def _drop_tail(self) -> None:
@@ -104,24 +122,27 @@ class S3Sink:
             self._state["tail"] = None
 
     def flush(self, *, last: bool) -> dict[str, Any]:
-        if self._dirty and self._buffer:
+        if self._dirty and self._buffered:
             if last and not self._state["parts"]:  # small enough never to need a multipart upload
                 self._put(self._state["key"])
                 self._state["object"] = True
                 self._drop_tail()
-            elif last or len(self._buffer) >= MIN_PART:
+            elif last or self._buffered >= MIN_PART:
                 self._upload_part()
             else:
                 tail_key = f"{self._state['key']}.tail-{uuid.uuid4().hex}"
-                self._put(tail_key)
+                size = self._put(tail_key)
                 self._drop_tail()
-                self._state["tail"] = {"key": tail_key, "size": len(self._buffer)}
+                self._state["tail"] = {"key": tail_key, "size": size}
         self._dirty = False
         return self.state()
 
-    def _put(self, key: str) -> None:
-        self._client.put_object(Bucket=self._bucket, Key=key, Body=bytes(self._buffer))
+    def _put(self, key: str) -> int:
+        body = self._joined()
+        self._client.put_object(Bucket=self._bucket, Key=key, Body=body)
         self._written.append(key)
+        self._forget_gathered()
+        return len(body)
 
     def state(self) -> dict[str, Any]:
         return copy.deepcopy(self._state)
@@ -139,7 +160,7 @@ class S3Sink:
         self._written.clear()
 
     def close(self) -> None:
-        self._buffer = bytearray()
+        self._forget_gathered()
 
 
 class S3Store:
