@@ -36,9 +36,11 @@ def _user(actor: Any) -> Any:
 
 
 def _save_new(obj: models.Model, conflict: str, code: str) -> None:
-    """full_clean (as a 400) then INSERT; a unique clash, even a concurrent one, is a 409."""
+    """full_clean (as a 400) then INSERT; a unique clash, even a concurrent one, is a 409. A foreign key whose
+    object the caller set (the environment, the acting user) is not looked up again: one query each."""
+    loaded = [field.name for field in obj._meta.concrete_fields if field.is_relation and field.is_cached(obj)]
     try:
-        obj.full_clean(validate_unique=False, validate_constraints=False)
+        obj.full_clean(exclude=loaded, validate_unique=False, validate_constraints=False)
     except DjangoValidationError as exc:
         raise ValidationError(exc.message_dict) from None
     try:

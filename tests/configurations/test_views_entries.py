@@ -272,3 +272,15 @@ def test_entry_version__is_immutable(entry):
 
     with pytest.raises(ValueError, match="immutable"):
         version.save()
+
+
+def test_entry_create__environment_and_author_not_looked_up_again(editor_client, environment):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    editor_client.post(ENTRIES, {"key": "warm", "value_type": "integer", "value": 1})
+    with CaptureQueriesContext(connection) as queries:
+        response = editor_client.post(ENTRIES, {"key": "retries", "value_type": "integer", "value": 3})
+
+    assert response.status_code == 201
+    assert not [query for query in queries.captured_queries if query["sql"].startswith('SELECT 1 AS "a"')]
