@@ -61,11 +61,12 @@ def _totp(device: TOTPDevice) -> pyotp.TOTP:
 
 
 def _matching_step(device: TOTPDevice, code: str) -> int | None:
-    """The step of `code` within the window that is newer than the last accepted one, else None."""
+    """The step of `code` within the window that is newer than the last accepted one, else None. Compared as
+    bytes: compare_digest raises on a str with non-ASCII characters (a 500 for a typed "é")."""
     totp = _totp(device)
     now_step = totp.timecode(timezone.now())
     for step in range(now_step - TOTP_VALID_WINDOW, now_step + TOTP_VALID_WINDOW + 1):
-        if step > device.last_step and hmac.compare_digest(totp.generate_otp(step), code):
+        if step > device.last_step and hmac.compare_digest(totp.generate_otp(step).encode(), code.encode()):
             return step
     return None
 

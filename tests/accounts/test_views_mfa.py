@@ -97,10 +97,11 @@ def test_totp_confirm__right_code__200_ten_recovery_codes_and_totp_on(user, user
     assert not any(code in _audit_text() for code in codes)
 
 
-def test_totp_confirm__wrong_code__400_invalid_code_and_still_off(user, user_client):
+@pytest.mark.parametrize("code", ["000000", "B\u00df&\u0083"], ids=["digits", "non-ascii"])
+def test_totp_confirm__wrong_code__400_invalid_code_and_still_off(user, user_client, code):
     user_client.post(TOTP_URL, {"password": DEFAULT_PASSWORD})
 
-    response = user_client.post(CONFIRM_URL, {"code": "000000"})
+    response = user_client.post(CONFIRM_URL, {"code": code})
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_code"
