@@ -61,12 +61,17 @@ class ConfigurationDeleteQueryInputSerializer(StrictSerializer):
     )
 
 
+@extend_schema_field({"oneOf": [{"type": "object"}, {"type": "boolean"}]})
+class JsonSchemaField(serializers.JSONField):
+    """A JSON Schema document: an object or a boolean (configurations.values.validate_schema)."""
+
+
 class EntryPatchInputSerializer(StrictSerializer):
     """Any subset of the writable fields; a new version either way."""
 
     value = serializers.JSONField(required=False, help_text="Must fit value_type and schema.")
     value_type = serializers.ChoiceField(choices=ValueType.choices, required=False)
-    schema = serializers.JSONField(required=False, allow_null=True, help_text="A JSON Schema the value must fit.")
+    schema = JsonSchemaField(required=False, allow_null=True, help_text="A JSON Schema the value must fit.")
     description = serializers.CharField(**_DESCRIPTION)
     secret = serializers.BooleanField(required=False)
 

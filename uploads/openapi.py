@@ -6,6 +6,8 @@ OPTIONS (discovery) requests are described in the endpoints' descriptions instea
 
 from __future__ import annotations
 
+import hashlib
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
@@ -32,10 +34,23 @@ _TUS_RESUMABLE = _header(
     required=True,
     schema={"type": "string", "enum": [TUS_VERSION]},
 )
+
+
+def _checksum_pattern() -> str:
+    """`<algorithm> <base64 digest>` with the digest's exact base64 length (uploads.tus.parse_checksum)."""
+    forms = []
+    for algorithm in CHECKSUM_ALGORITHMS:
+        size = hashlib.new(algorithm, usedforsecurity=False).digest_size
+        padding = (3 - size % 3) % 3
+        forms.append(f"{algorithm} [A-Za-z0-9+/]{{{(size + padding) // 3 * 4 - padding}}}{'=' * padding}")
+    return f"^({'|'.join(forms)})$"
+
+
 _CHECKSUM = _header(
     "Upload-Checksum",
     f"`<algorithm> <base64 digest>` of this request's body; algorithms: {', '.join(CHECKSUM_ALGORITHMS)}. "
     "A mismatch answers 460 and discards the body.",
+    schema={"type": "string", "pattern": _checksum_pattern()},
 )
 _BODY = {OFFSET_CONTENT_TYPE: {"type": "string", "format": "binary"}}
 

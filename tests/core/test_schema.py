@@ -1,5 +1,9 @@
 """core.schema: the implied problem+json errors of every operation and the security schemes."""
 
+import base64
+import hashlib
+import re
+
 import pytest
 from django.core.management import call_command
 from openapi_spec_validator import validate
@@ -7,6 +11,7 @@ from openapi_spec_validator import validate
 from config import openapi_links
 from core.schema import ApiKeyScheme
 from tests.support.contract import generate_schema
+from uploads.tus import CHECKSUM_ALGORITHMS, parse_checksum
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}}
 
@@ -126,6 +131,23 @@ def test_project_schema__diff_against__is_a_slug(project_schema):
     against = next(parameter for parameter in parameters if parameter["name"] == "against")
 
     assert (against["required"], against["schema"]["pattern"]) == (True, "^[a-z0-9-]{1,64}$")
+
+
+def test_project_schema__entry_schema__is_an_object_or_a_boolean_or_null(project_schema):
+    schema = _component(project_schema, "EntryCreateInputRequest")["properties"]["schema"]
+
+    assert (schema["oneOf"], schema["nullable"]) == ([{"type": "object"}, {"type": "boolean"}], True)
+
+
+@pytest.mark.parametrize("algorithm", CHECKSUM_ALGORITHMS)
+def test_project_schema__upload_checksum__matches_exactly_what_the_server_parses(project_schema, algorithm):
+    parameters = project_schema["paths"]["/api/v1/uploads/{upload_id}"]["patch"]["parameters"]
+    checksum = next(parameter for parameter in parameters if parameter["name"] == "Upload-Checksum")["schema"]
+    digest = base64.b64encode(hashlib.new(algorithm, b"x").digest()).decode()
+
+    assert re.fullmatch(checksum["pattern"], f"{algorithm} {digest}")
+    assert parse_checksum(f"{algorithm} {digest}") is not None
+    assert not re.fullmatch(checksum["pattern"], f"{algorithm} {digest[:-4]}")
 
 
 # OpenAPI links ---------------------------------------------------------------------------------------
