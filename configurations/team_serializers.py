@@ -29,6 +29,14 @@ class MemberOutputSerializer(serializers.ModelSerializer):
 
 
 class ChangeInputSerializer(StrictSerializer):
+    # A `set` needs a value (change_requests._stored_changes); a `delete` takes none it would use. Patterns,
+    # not enums: drf-spectacular would make components of enums (and name both alike).
+    request_schema_constraints = {
+        "oneOf": [
+            {"properties": {"op": {"pattern": "^set$"}}, "required": ["value"]},
+            {"properties": {"op": {"pattern": "^delete$"}}},
+        ]
+    }
     key = serializers.RegexField(regex=rf"^{KEY_PATTERN}\Z", max_length=128)
     op = serializers.ChoiceField(choices=["set", "delete"])
     value = serializers.JSONField(required=False, help_text="For `set`: must fit the entry's type and schema.")

@@ -60,12 +60,15 @@ class ProblemAutoSchema(AutoSchema):
     """AutoSchema that documents the errors every DRF view of this project can answer with, and the request
     constraints drf-spectacular leaves out although the serializers enforce them: no unknown fields
     (`additionalProperties: false` for a RejectUnknownFieldsMixin body), `allow_empty=False` lists
-    (`minItems: 1`) and JSON fields that refuse null."""
+    (`minItems: 1`), JSON fields that refuse null, and what a serializer's `request_schema_constraints`
+    adds (a rule across its fields that it or its service enforces)."""
 
     def _map_basic_serializer(self, serializer, direction):  # type: ignore[override]
         schema = super()._map_basic_serializer(serializer, direction)
         if direction == "request" and isinstance(serializer, RejectUnknownFieldsMixin):
             schema["additionalProperties"] = False
+        if direction == "request":
+            schema.update(getattr(serializer, "request_schema_constraints", {}))
         return schema
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):  # type: ignore[override]

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from jsonschema import Draft4Validator
 from openapi_spec_validator import validate
 
 from config import openapi_links
@@ -131,6 +132,14 @@ def test_project_schema__diff_against__is_a_slug(project_schema):
     against = next(parameter for parameter in parameters if parameter["name"] == "against")
 
     assert (against["required"], against["schema"]["pattern"]) == (True, "^[a-z0-9-]{1,64}$")
+
+
+def test_project_schema__change_set__requires_a_value_and_a_delete_does_not(project_schema):
+    change = {**_component(project_schema, "ChangeInputRequest"), "components": project_schema["components"]}
+    assert Draft4Validator(change).is_valid({"key": "k", "op": "set", "value": 1})
+    assert Draft4Validator(change).is_valid({"key": "k", "op": "delete"})
+    assert not Draft4Validator(change).is_valid({"key": "k", "op": "set"})
+    assert "oneOf" not in _component(project_schema, "ChangeOutput")
 
 
 def test_project_schema__entry_schema__is_an_object_or_a_boolean_or_null(project_schema):
