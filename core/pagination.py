@@ -8,6 +8,8 @@ from django.db.models.query import ModelIterable
 from rest_framework import pagination
 
 _TOTAL = "_page_total"
+# The databases' OFFSET and LIMIT are 64-bit: a page past it holds no row, and asking would be a DataError.
+_MAX_ROW = 2**63 - 1
 
 
 class OneQueryPaginator(Paginator):
@@ -17,9 +19,9 @@ class OneQueryPaginator(Paginator):
 
     def page(self, number: int | str) -> Page:
         index = int(number) - 1 if isinstance(number, int) or (isinstance(number, str) and number.isdigit()) else -1
-        if index < 0 or not self._one_query_possible():
-            return super().page(number)
         bottom = index * self.per_page
+        if index < 0 or bottom + self.per_page > _MAX_ROW or not self._one_query_possible():
+            return super().page(number)
         rows = list(self.object_list.annotate(**{_TOTAL: Window(Count("*"))})[bottom : bottom + self.per_page])
         if not rows:
             return super().page(number)

@@ -39,7 +39,7 @@ def test_file_list__last_page__no_next(user_client, five_files):
     assert (body["count"], len(body["results"]), body["next"]) == (5, 1, None)
 
 
-@pytest.mark.parametrize("page", ["4", "0", "-1", "x", "1.5"])
+@pytest.mark.parametrize("page", ["4", "0", "-1", "x", "1.5", "27222597639091658752"])
 def test_file_list__page_past_the_end_or_not_a_number__404_not_found(user_client, five_files, page):
     response = user_client.get(f"{URL}?page={page}&page_size=2")
 
