@@ -144,6 +144,7 @@ def seed(stack: Stack) -> dict[str, str]:
         "FUZZ_MEMBER_DELETE": users["member-delete"],
         "FUZZ_MEMBER_NEW": users["member-new"],
         "FUZZ_LINK_TOKEN": urlsplit(link).path.rstrip("/").rsplit("/", 1)[-1],
+        "FUZZ_FILE": file_id,
         "FUZZ_DOWNLOAD": download,
         "FUZZ_UPLOAD_APPEND": uploads[0],
         "FUZZ_UPLOAD_TERMINATE": uploads[1],
