@@ -18,15 +18,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.lockout import lockout_register_failure, lockout_reset, lockout_retry_after
+from accounts.lockout import lockout_register_failure, lockout_reset
 from accounts.mfa_tokens import mfa_token_lock
 from accounts.models import Passkey, RecoveryCode, RevocationReason, TOTPDevice, User
 from accounts.selectors import totp_enabled
-from accounts.session_services import session_open, sessions_revoke_for_user
+from accounts.session_services import login_refuse_if_locked, session_open, sessions_revoke_for_user
 from accounts.tokens import TokenPair
 from audit.services import record
 from configurations.crypto import decrypt_value, encrypt_value
-from core.errors import AuthenticationError, ConflictError, TooManyRequestsError, ValidationError
+from core.errors import AuthenticationError, ConflictError, ValidationError
 from core.net import client_ip
 
 RECOVERY_CODE_COUNT = 10
@@ -120,16 +120,12 @@ def consume_second_factor(*, user: User, code: str, request: Any = None) -> str 
 def verify_second_factor(*, user: User, code: str, request: Any) -> bool:
     """Check a second-factor code of `user` at login, under the login lockout of (e-mail, client ip).
 
-    Raises TooManyRequestsError (429, `login_locked`) while the pair or ip is locked. A wrong code counts
-    as a failed login (and is audited as `auth.mfa.failed`); a right one clears the pair's counter.
+    Raises TooManyRequestsError (429) while the pair or ip is locked. A wrong code counts as a failed login
+    (and is audited as `auth.mfa.failed`); a right one clears the pair's counter.
     TOTP codes and recovery codes are consumed: each works once.
     """
     ip = client_ip(request)
-    retry_after = lockout_retry_after(email=user.email, ip=ip)
-    if retry_after:
-        raise TooManyRequestsError(
-            "Too many failed logins: try again later.", retry_after=retry_after, code="login_locked"
-        )
+    login_refuse_if_locked(email=user.email, request=request)
     method = consume_second_factor(user=user, code=code, request=request)
     if method is None:
         _second_factor_failed(user=user, ip=ip, request=request)

@@ -109,7 +109,7 @@ class MfaViewSet(ApiViewSet):
                 "Wrong, expired or already used code (`invalid_code`; counts toward the lockout), or an invalid, "
                 "used or expired `mfa_token` (`invalid_mfa_token`)."
             ),
-            429: problem("Locked out after too many failures (`login_locked`), or throttled."),
+            429: problem("Locked out after too many failures, or throttled (`throttled`, with Retry-After)."),
             503: CACHE_DOWN,
         },
     )

@@ -40,12 +40,11 @@ def _invalid_refresh() -> AuthenticationError:
 
 
 def login_refuse_if_locked(*, email: str, request: Any) -> None:
-    """429 `login_locked` while (email, client ip) or the client ip is locked out; every login channel."""
+    """429 (`throttled`, the one 429 code) while (email, client ip) or the client ip is locked out; every login
+    channel, the second factor's too."""
     retry_after = lockout_retry_after(email=email, ip=client_ip(request))
     if retry_after:
-        raise TooManyRequestsError(
-            "Too many failed logins: try again later.", retry_after=retry_after, code="login_locked"
-        )
+        raise TooManyRequestsError("Too many failed logins: try again later.", retry_after=retry_after)
 
 
 def auth_login(*, email: str, password: str, request: Any) -> TokenPair:

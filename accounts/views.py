@@ -133,7 +133,7 @@ class AuthViewSet(ApiViewSet):
                 ),
             ),
             403: problem("The e-mail address is not verified (`email_not_verified`)."),
-            429: problem("Locked out after too many failures (`login_locked`), or throttled."),
+            429: problem("Locked out after too many failures, or throttled (`throttled`, with Retry-After)."),
             503: CACHE_DOWN,
         },
     )

@@ -54,7 +54,7 @@ def test_admin_login__api_failures_count_too__the_lock_is_shared(client, api_cli
     from_admin = _admin_attempt(client, admin_user.email, DEFAULT_PASSWORD)
 
     assert from_api.status_code == 429
-    assert from_api.json()["code"] == "login_locked"
+    assert from_api.json()["code"] == "throttled"
     assert from_admin.status_code == 429
 
 

@@ -33,7 +33,7 @@ def test_lockout__after_failures__429_with_retry_after_even_for_right_password(a
 
     assert statuses == [401, 401, 401]
     assert locked.status_code == 429
-    assert locked.json()["code"] == "login_locked"
+    assert locked.json()["code"] == "throttled"
     assert 590 <= int(locked["Retry-After"]) <= 600
     event = AuditEvent.objects.get(action="auth.lockout")
     assert event.metadata["scope"] == "account"
@@ -49,7 +49,7 @@ def test_lockout__is_per_account_and_ip__victim_logs_in_from_elsewhere(api_clien
     from_victim = _attempt(api_client, user.email, DEFAULT_PASSWORD, ip="198.51.100.1")
 
     assert from_attacker.status_code == 429
-    assert from_attacker.json()["code"] == "login_locked"
+    assert from_attacker.json()["code"] == "throttled"
     assert from_victim.status_code == 200
 
 
@@ -61,7 +61,7 @@ def test_lockout__per_ip__spraying_many_accounts_locks_the_ip(api_client, user):
     response = _attempt(api_client, user.email, DEFAULT_PASSWORD, ip="203.0.113.9")
 
     assert response.status_code == 429
-    assert response.json()["code"] == "login_locked"
+    assert response.json()["code"] == "throttled"
     assert AuditEvent.objects.filter(action="auth.lockout", metadata__scope="ip").exists()
     assert _attempt(api_client, user.email, DEFAULT_PASSWORD, ip="198.51.100.2").status_code == 200
 
@@ -93,7 +93,7 @@ def test_lockout__keyed_by_trusted_client_ip__spoofed_xff_does_not_escape(api_cl
     )
 
     assert response.status_code == 429
-    assert response.json()["code"] == "login_locked"
+    assert response.json()["code"] == "throttled"
 
 
 def test_auth_throttle__scope_auth_rate__429_with_retry_after(api_client, monkeypatch):

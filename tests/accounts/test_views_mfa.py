@@ -321,7 +321,7 @@ def test_mfa_verify__wrong_codes_count_toward_lockout__429_even_for_right_code(u
 
     assert statuses == [401, 401, 401]
     assert locked.status_code == 429
-    assert locked.json()["code"] == "login_locked"
+    assert locked.json()["code"] == "throttled"
     assert int(locked["Retry-After"]) > 0
     assert AuditEvent.objects.filter(action="auth.lockout").exists()
 
@@ -335,7 +335,7 @@ def test_mfa_verify__right_password_between_wrong_codes__does_not_reset_the_coun
     relogin = api_client.post(TOKEN_URL, {"email": user.email, "password": DEFAULT_PASSWORD})
 
     assert relogin.status_code == 429
-    assert relogin.json()["code"] == "login_locked"
+    assert relogin.json()["code"] == "throttled"
 
 
 def test_mfa_verify__bad_body__400(api_client):

@@ -44,7 +44,7 @@ def test_lockout__ipv6_addresses_of_one_64__share_the_lock(api_client, user):
     )
 
     assert same_64.status_code == 429
-    assert same_64.json()["code"] == "login_locked"
+    assert same_64.json()["code"] == "throttled"
     assert other_64.status_code == 200
 
 

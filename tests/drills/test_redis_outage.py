@@ -153,13 +153,13 @@ def test_redis_outage__lockout_holds(server_user, outage):
 
     assert [failure.status_code for failure in failures] == [401] * LOCKOUT
     assert {failure.json()["code"] for failure in failures} == {"invalid_credentials"}
-    assert locked_before.status_code == 429 and locked_before.json()["code"] == "login_locked"
+    assert locked_before.status_code == 429 and locked_before.json()["code"] == "throttled"
     # Holding means no token for the locked account while the counters are unreachable: still 429, or
     # logins refused outright (503, fail closed). Never a 500, never a 200.
     assert locked.status_code in (429, 503), f"the lockout did not hold without Redis: {locked.status_code}"
     assert locked.headers.get("Retry-After")
     assert locked.headers["Content-Type"].startswith("application/problem+json")
-    assert (locked.status_code, locked.json()["code"]) in {(429, "login_locked"), (503, "cache_unavailable")}
+    assert (locked.status_code, locked.json()["code"]) in {(429, "throttled"), (503, "cache_unavailable")}
     assert {guess.status_code for guess in guesses} <= {401, 429, 503}
     assert not outage.server_errors(allowed_503=("/auth/token/",))
     print(
