@@ -23,6 +23,7 @@ from django.utils.functional import SimpleLazyObject, empty
 from rest_framework.exceptions import AuthenticationFailed
 
 from accounts.models import User
+from core.memo import remember
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,7 @@ _ROWS_MAX = 2048
 
 
 def _remember(state: PrincipalState, user: User) -> None:
-    if len(_ROWS) >= _ROWS_MAX:
-        _ROWS.pop(next(iter(_ROWS)), None)  # the oldest: dicts keep insertion order
-    _ROWS[(state.user_id, state.issued)] = copy.copy(user)
+    remember(_ROWS, (state.user_id, state.issued), copy.copy(user), _ROWS_MAX)
 
 
 def _remembered(state: PrincipalState) -> User | None:

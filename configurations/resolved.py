@@ -140,11 +140,12 @@ def resolved_document(
     else rendered from the database and stored in both. One round trip, or none when `prefetched` holds
     the values of `cache_keys(...)`; a second one only when this process has no copy of it."""
     values = prefetched if prefetched is not None else cache.get_many(cache_keys(namespace, environment, clear=clear))
-    remembered = _memo.get(namespace, environment, clear, values.get(marker_key(namespace, environment)))
+    current = values.get(marker_key(namespace, environment))
+    remembered = _memo.get(namespace, environment, clear, current)
     if remembered is not None:
         return remembered
     key = document_key(namespace, environment, clear=clear)
-    if key not in values and values.get(marker_key(namespace, environment)) is not None:
+    if key not in values and current is not None:
         values = {**values, **cache.get_many([key])}  # the copy this process had is of another marker
     document = _from_cache(values, namespace, environment, clear=clear)
     if document is None:

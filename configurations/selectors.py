@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from configurations import access
 from configurations.models import ApiKey, Entry, EntryVersion, Environment, Namespace
 from core.errors import NotFoundError
+from core.memo import remember
 from core.selectors import first_or_not_found
 
 
@@ -63,9 +64,7 @@ def entry_get_by_path(*, namespace_slug: str, environment_slug: str, key: str, m
     if entry is None:  # which part is missing decides the message
         return entry_get(environment=environment_get(namespace_slug=namespace_slug, slug=environment_slug), key=key)
     if marker:
-        if len(_ENTRIES) >= _ENTRIES_MAX:
-            _ENTRIES.pop(next(iter(_ENTRIES)), None)  # the oldest: dicts keep insertion order
-        _ENTRIES[path] = (marker, copy.copy(entry))
+        remember(_ENTRIES, path, (marker, copy.copy(entry)), _ENTRIES_MAX)
     return entry
 
 

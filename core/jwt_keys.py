@@ -29,6 +29,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from django.conf import settings
 from jwcrypto import jwk
 
+from core.memo import remember
+
 VERIFIED_MAX = 4096
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105  # nosec B105  # RFC 9068 §2.1: the `typ` header of an OAuth access token
 
@@ -105,15 +107,10 @@ class Keyring:
         claims = self._verified.get(remembered)
         if claims is None:
             claims = self._verify(token, typ=typ, audience=audience, issuer=issuer, leeway=leeway)
-            self._remember(remembered, claims)
+            remember(self._verified, remembered, dict(claims), VERIFIED_MAX)
         elif claims["exp"] <= time.time() - seconds:
             raise jwt.ExpiredSignatureError("Signature has expired")
         return dict(claims)
-
-    def _remember(self, remembered: tuple, claims: dict[str, Any]) -> None:
-        if len(self._verified) >= VERIFIED_MAX:
-            self._verified.pop(next(iter(self._verified)), None)  # the oldest: dicts keep insertion order
-        self._verified[remembered] = dict(claims)
 
     def _verify(
         self, token: str, *, typ: str | None, audience: str | list[str] | None, issuer: str | None, leeway
