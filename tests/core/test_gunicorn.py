@@ -21,3 +21,15 @@ def test_gunicorn__requests__log_exactly_one_json_line_each():
     assert [line["request_id"] for line in ours] == ["one-1", "two-2", "three-3"], stderr[-3000:]
     assert {line["logger"] for line in ours} == {"app.request"}
     assert all(line["route"] == "/health" and line["status"] == 200 for line in ours)
+
+
+def test_default_worker_class__gevent__is_a_runtime_requirement():
+    """`make run` and the Dockerfile install requirements.txt only: the Procfile's web line must start with it."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    conf = (root / "config" / "gunicorn.conf.py").read_text()
+    runtime = (root / "requirements.txt").read_text().splitlines()
+
+    assert '"config.gevent_worker.GeventWorker"' in conf
+    assert any(line.startswith("gevent==") for line in runtime)
