@@ -33,3 +33,4 @@ def test_default_worker_class__gevent__is_a_runtime_requirement():
 
     assert '"config.gevent_worker.GeventWorker"' in conf
     assert any(line.startswith("gevent==") for line in runtime)
+    assert any(line.startswith("gunicorn[gevent]==") for line in runtime)  # its worker imports `packaging` too
