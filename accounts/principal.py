@@ -61,7 +61,8 @@ def _remember(state: PrincipalState, user: User) -> None:
     remember(_ROWS, (state.user_id, state.issued), copy.copy(user), _ROWS_MAX)
 
 
-def _remembered(state: PrincipalState) -> User | None:
+def remembered_row(state: PrincipalState) -> User | None:
+    """A copy of the row this process read for `state`, if it has it."""
     row = _ROWS.get((state.user_id, state.issued))
     return copy.copy(row) if row is not None else None
 
@@ -77,7 +78,7 @@ class Principal(SimpleLazyObject):
             self._wrapped = self._primed(user)
 
     def _load(self) -> User:
-        user = _remembered(self._principal)
+        user = remembered_row(self._principal)
         if user is None:
             user = User.objects.filter(pk=self._principal.user_id, is_active=True).first()
             if user is None:  # deleted or deactivated while this request was being served
@@ -88,6 +89,10 @@ class Principal(SimpleLazyObject):
     def _primed(self, user: User) -> User:
         user._perm_cache = set(self._principal.permissions)  # ModelBackend's own cache: no permission queries
         return user
+
+    @property
+    def state(self) -> PrincipalState:
+        return self._principal
 
     @property
     def loaded(self) -> bool:

@@ -44,6 +44,11 @@ def _now_and_after_commit(write) -> None:
     transaction.on_commit(write, robust=True)  # already written once: an outage now must not fail a commit
 
 
+def session_keys(session_id: str) -> list[str]:
+    """What a request reads from the shared cache to know its session: the session's state, the permissions version."""
+    return [_key(session_id), PERMISSIONS_VERSION_KEY]
+
+
 def session_principal(
     session_id: str, request: Any = None, user_id: str = "", prefetch: Iterable[str] = ()
 ) -> Principal | None:
@@ -55,20 +60,28 @@ def session_principal(
     values: dict = {}
     hit = pending_user_hit(request, user_id) if request is not None and user_id else None
     with cache_optional("the session check"):
-        values = read_and_hit(request, [key, PERMISSIONS_VERSION_KEY, *prefetch], hit)
+        values = read_and_hit(request.META if request is not None else {}, [*session_keys(session_id), *prefetch], hit)
         if request is not None and prefetch:  # not after an outage: the view reads (or not) on its own
             request.prefetched_cache = {name: values[name] for name in prefetch if name in values}
     state = values.get(key)
     if state == REVOKED:
         return None
-    version = values.get(PERMISSIONS_VERSION_KEY, "")
-    cached = PrincipalState.from_cache(state)
-    if cached is not None and cached.permissions_version == version:
-        return Principal(cached)
+    principal = settled_principal(session_id, values)
+    if principal is not None:
+        return principal
     if state is not None:  # stale: gone before the database is read, so a revocation cannot be lost
         with cache_optional("the session check"):
             cache.delete(key)
-    return _session_from_database(session_id, key, version)
+    return _session_from_database(session_id, key, values.get(PERMISSIONS_VERSION_KEY, ""))
+
+
+def settled_principal(session_id: str, values: dict[str, Any]) -> Principal | None:
+    """The principal of the session's cached state in `values` (read with `session_keys`) when it is current;
+    None when revoked, stale or absent (then only the database can tell)."""
+    cached = PrincipalState.from_cache(values.get(_key(session_id)))
+    if cached is not None and cached.permissions_version == values.get(PERMISSIONS_VERSION_KEY, ""):
+        return Principal(cached)
+    return None
 
 
 def _session_from_database(session_id: str, key: str, version: str) -> Principal | None:

@@ -103,15 +103,32 @@ def _touch(principal: ApiKeyPrincipal, key_hash: str, now: float) -> ApiKeyPrinc
     return touched
 
 
+def header_key_hash(header: str) -> str | None:
+    """The hash of the key in an `Authorization` header value; None for another scheme, "" for a malformed key."""
+    scheme, _, raw_key = header.partition(" ")
+    if scheme != KEYWORD:
+        return None
+    raw_key = raw_key.strip()
+    return hash_key(raw_key) if raw_key and len(raw_key) <= _MAX_KEY_LENGTH else ""
+
+
+def settled_principal(cached: object, now: float) -> ApiKeyPrincipal | None:
+    """The key as cached, when nothing is left to check or write: live, unexpired, its last use recorded
+    (what the hot lane, core.lane, may serve without the database)."""
+    principal = _cached(cached)
+    if not isinstance(principal, ApiKeyPrincipal) or (principal.expires_at is not None and principal.expires_at <= now):
+        return None
+    last_used = principal.last_used_at
+    return principal if last_used is not None and now - last_used < settings.CONFIG_API_KEY_LAST_USED_INTERVAL else None
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[AnonymousUser, ApiKeyPrincipal] | None:
-        scheme, _, raw_key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-        if scheme != KEYWORD:
+        key_hash = header_key_hash(request.META.get("HTTP_AUTHORIZATION", ""))
+        if key_hash is None:
             return None
-        raw_key = raw_key.strip()
-        if not raw_key or len(raw_key) > _MAX_KEY_LENGTH:
+        if not key_hash:
             raise exceptions.AuthenticationFailed("Invalid API key.")
-        key_hash = hash_key(raw_key)
         record_key = record_cache_key(key_hash)
         values = cache.get_many([record_key, *cache.view_prefetch_keys(request, api_key=True)])
         request.prefetched_cache = values  # type: ignore[attr-defined]

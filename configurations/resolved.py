@@ -29,6 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.http import parse_etags
 
 from configurations.crypto import decrypt_value, fernet
 from configurations.models import Entry, Environment
@@ -57,7 +58,7 @@ def document_key(namespace: str, environment: str, *, clear: bool) -> str:
 def cache_keys(namespace: str, environment: str, *, clear: bool) -> list[str]:
     """What a request reads from the shared cache: the marker, and the document unless this process has one."""
     keys = [marker_key(namespace, environment)]
-    if (namespace, environment, clear) not in _memo.documents:
+    if not remembers(namespace, environment, clear=clear):
         keys.append(document_key(namespace, environment, clear=clear))
     return keys
 
@@ -89,6 +90,26 @@ class _Memo:
 
 MEMO_MAX_BYTES = 32 * 1024 * 1024
 _memo = _Memo(MEMO_MAX_BYTES)
+
+
+def remembered(namespace: str, environment: str, *, clear: bool, marker: object) -> ResolvedDocument | None:
+    """This process's copy of the document, if it is of `marker` (the current one, read from the cache)."""
+    return _memo.get(namespace, environment, clear, marker)
+
+
+def remembers(namespace: str, environment: str, *, clear: bool) -> bool:
+    """Whether this process has a copy of the document (of some marker)."""
+    return (namespace, environment, clear) in _memo.documents
+
+
+def answer_headers(document: ResolvedDocument) -> dict[str, str]:
+    """The headers of the document's answer, 200 or 304."""
+    return {"ETag": document.etag, "Cache-Control": "private, no-cache"}
+
+
+def not_modified(document: ResolvedDocument, if_none_match: str | None) -> bool:
+    """Whether `If-None-Match` names the document's ETag (or is `*`): the answer is a 304."""
+    return bool(if_none_match) and (document.etag in parse_etags(if_none_match) or if_none_match.strip() == "*")
 
 
 def _from_cache(values: dict[str, Any], namespace: str, environment: str, *, clear: bool) -> ResolvedDocument | None:
@@ -141,9 +162,9 @@ def resolved_document(
     the values of `cache_keys(...)`; a second one only when this process has no copy of it."""
     values = prefetched if prefetched is not None else cache.get_many(cache_keys(namespace, environment, clear=clear))
     current = values.get(marker_key(namespace, environment))
-    remembered = _memo.get(namespace, environment, clear, current)
-    if remembered is not None:
-        return remembered
+    copy = remembered(namespace, environment, clear=clear, marker=current)
+    if copy is not None:
+        return copy
     key = document_key(namespace, environment, clear=clear)
     if key not in values and current is not None:
         values = {**values, **cache.get_many([key])}  # the copy this process had is of another marker

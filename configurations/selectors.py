@@ -52,10 +52,10 @@ def entry_get_by_path(*, namespace_slug: str, environment_slug: str, key: str, m
     """One entry by its URL, with its environment and namespace, in one query (the hot read: one entry GET);
     with the environment's `marker` (read from the cache before this), none when this process read the entry
     under the same marker."""
+    remembered = remembered_entry(namespace_slug, environment_slug, key, marker)
+    if remembered is not None:
+        return remembered
     path = (namespace_slug, environment_slug, key)
-    remembered = _ENTRIES.get(path) if marker else None
-    if remembered is not None and remembered[0] == marker:
-        return copy.copy(remembered[1])
     entry = (
         Entry.objects.select_related("environment__namespace")
         .filter(environment__namespace__slug=namespace_slug, environment__slug=environment_slug, key=key)
@@ -66,6 +66,12 @@ def entry_get_by_path(*, namespace_slug: str, environment_slug: str, key: str, m
     if marker:
         remember(_ENTRIES, path, (marker, copy.copy(entry)), _ENTRIES_MAX)
     return entry
+
+
+def remembered_entry(namespace_slug: str, environment_slug: str, key: str, marker: object) -> Entry | None:
+    """A copy of the entry this process read by that URL under `marker` (the environment's current one)."""
+    remembered = _ENTRIES.get((namespace_slug, environment_slug, key)) if marker else None
+    return copy.copy(remembered[1]) if remembered is not None and remembered[0] == marker else None
 
 
 def entry_get(*, environment: Environment, key: str) -> Entry:

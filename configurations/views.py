@@ -421,9 +421,8 @@ class ResolvedViewSet(ConfigurationViewSet):
             return resolved_extras.at_response(self, request, clear=clear)
         prefetched = getattr(request, "prefetched_cache", None)
         document = resolved.resolved_document(namespace=ns, environment=env, clear=clear, prefetched=prefetched)
-        headers = {"ETag": document.etag, "Cache-Control": "private, no-cache"}
-        if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
-        if if_none_match and (document.etag in parse_etags(if_none_match) or if_none_match.strip() == "*"):
+        headers = resolved.answer_headers(document)
+        if resolved.not_modified(document, request.META.get("HTTP_IF_NONE_MATCH")):
             wait = watch.parse_wait(request.META.get("HTTP_PREFER", ""))
             if wait:
                 return resolved_extras.watch_response(self, document=document, headers=headers, wait=wait, clear=clear)

@@ -78,10 +78,13 @@ class Hit:
     now: float
 
 
-def pending_hit(request: Request, throttle_class: type, ident: str) -> Hit | None:
-    """The check of `throttle_class` (keyed by `ident`) this request will meet, if its view has one, so the
-    authentication can make it in the same round trip as its own reads."""
-    view = (getattr(request, "parser_context", None) or {}).get("view")
+# Where a request's throttle verdicts made ahead of its throttles wait: its WSGI environ (`request.META`), so a
+# verdict made by the hot lane (core.lane) in front of Django reaches the throttles of the full stack too.
+VERDICTS = "throttle.verdicts"
+
+
+def view_hit(view: object, throttle_class: type, ident: str) -> Hit | None:
+    """The check of `throttle_class` keyed by `ident` that `view` (a view or its class) makes, if it has one."""
     classes = getattr(view, "throttle_classes", ())
     if not any(isinstance(c, type) and issubclass(c, throttle_class) for c in classes):
         return None
@@ -92,18 +95,26 @@ def pending_hit(request: Request, throttle_class: type, ident: str) -> Hit | Non
     return Hit(key, throttle.num_requests, throttle.duration, time.time())
 
 
+def pending_hit(request: Request, throttle_class: type, ident: str) -> Hit | None:
+    """The check of `throttle_class` (keyed by `ident`) this request will meet, if its view has one and it is
+    not made yet, so the authentication can make it in the same round trip as its own reads."""
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    hit = view_hit(view, throttle_class, ident)
+    return hit if hit is not None and hit.key not in request.META.get(VERDICTS, {}) else None
+
+
 def pending_user_hit(request: Request, user_id: str) -> Hit | None:
     return pending_hit(request, UserThrottle, user_id)
 
 
-def read_and_hit(request: Request, keys: list[str], hit: Hit | None) -> dict[str, Any]:
+def read_and_hit(meta: dict[str, Any], keys: list[str], hit: Hit | None) -> dict[str, Any]:
     """`cache.get_many(keys)`, and the throttle check `hit` in the same Redis round trip; its verdict waits
-    on the request for the throttle. Raises CACHE_ERRORS like the cache does."""
+    in the request's `meta` (environ) for the throttle. Raises CACHE_ERRORS like the cache does."""
     script = _redis_script(_READ_AND_HIT)
     if script is None or not keys:
         values = cache.get_many(keys)
         if hit is not None:
-            _remember(request, hit, window_hit(hit.key, hit.limit, hit.duration, hit.now))
+            _remember(meta, hit, window_hit(hit.key, hit.limit, hit.duration, hit.now))
         return values
     index = int(hit.now // hit.duration) if hit else 0
     throttle_keys = (
@@ -112,14 +123,18 @@ def read_and_hit(request: Request, keys: list[str], hit: Hit | None) -> dict[str
     args = [hit.limit, 1 - (hit.now % hit.duration) / hit.duration, hit.duration * 2000] if hit else ["", 0, 0]
     allowed, current, previous, raw = script(keys=[*throttle_keys, *(cache.make_key(key) for key in keys)], args=args)
     if hit is not None:
-        _remember(request, hit, (bool(allowed), int(current), int(previous)))
+        _remember(meta, hit, (bool(allowed), int(current), int(previous)))
     client = cache.client
     return {key: client.decode(value) for key, value in zip(keys, raw, strict=True) if value is not None}
 
 
-def _remember(request: Request, hit: Hit, verdict: tuple[bool, int, int]) -> None:
-    verdicts = request.__dict__.setdefault("_throttle_verdicts", {})
-    verdicts[hit.key] = verdict
+def _remember(meta: dict[str, Any], hit: Hit, verdict: tuple[bool, int, int]) -> None:
+    meta.setdefault(VERDICTS, {})[hit.key] = verdict
+
+
+def made_verdict(meta: dict[str, Any], key: str) -> tuple[bool, int, int] | None:
+    """The verdict made ahead for `key` in this request, if any."""
+    return meta.get(VERDICTS, {}).get(key)
 
 
 def window_hit(key: str, limit: int, duration: int, now: float) -> tuple[bool, int, int]:
@@ -157,8 +172,8 @@ class SlidingWindowMixin:
         if key is None:
             return True
         now = time.time()
-        verdicts = request.__dict__.get("_throttle_verdicts", {})
-        if key in verdicts:  # made by the authentication, in its own round trip
+        verdicts = request.META.get(VERDICTS, {})
+        if key in verdicts:  # made by the authentication (or the hot lane), in its own round trip
             result = verdicts.pop(key)
         else:
             result = (True, 0, 0)
