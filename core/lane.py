@@ -8,15 +8,17 @@ answer without them. So a route registered here (`LaneRoute`) may answer a reque
 to Django untouched. A route only ever answers what needs no database and no write, and it never answers
 with an error: refusals, problems, redirects and every unusual request are the full stack's.
 
-Its answer has Django's exact headers: the lane replays the header list of the full stack's last answer of
-the same route, status and scheme in this process, with the per-answer values (the request id, the
-length, the route's own headers such as the ETag) put in. Until the full stack has answered a route
-once here, the lane does not answer it; an answer that set a cookie is never replayed. Each answer is
-logged and counted like any other (core.middleware.log_request, health.middleware.count_request).
+Its answer has Django's exact headers: the lane replays the header list of the full stack's answer of the
+same route, status and scheme in this process, with the per-answer values (the request id, the length, the
+route's own headers such as the ETag) put in. It learns that list the first time it is ready to answer a
+route: it lets the full stack answer that request, and keeps the list only if the full stack's answer is
+the one it was about to give (status, its own headers, body) and sets no cookie. Each answer is logged and
+counted like any other (core.middleware.log_request, health.middleware.count_request).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -31,6 +33,8 @@ from core.middleware import log_request
 from core.net import resolve_client_ip
 from core.request_context import choose_request_id, reset_request_id, set_request_id
 from health.middleware import count_request
+
+logger = logging.getLogger("core.lane")
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -98,11 +102,12 @@ class HotLane:
         token = set_request_id(request_id)
         try:
             answer = route.handler(environ, **groups)
-            own = {name.lower(): value for name, value in answer.headers.items()} if answer is not None else {}
-            key = (route.name, answer.status, _scheme(environ)) if answer is not None else None
-            template = self.templates.get(key) if key is not None else None
-            if answer is None or template is None or own.keys() != template.own:
-                return self.application(environ, self._learning(route, environ, start_response))
+            if answer is None:
+                return self.application(environ, start_response)
+            template = self.templates.get((route.name, answer.status, _scheme(environ)))
+            own = {name.lower(): value for name, value in answer.headers.items()}
+            if template is None or own.keys() != template.own:
+                return self._learn(route, answer, environ, start_response)
             values = {"x-request-id": request_id, "content-length": str(len(answer.body)), **own}
             start_response(
                 template.status_line,
@@ -129,20 +134,32 @@ class HotLane:
                 return route, match.groupdict()
         return None, {}
 
-    def _learning(self, route: LaneRoute, environ: Environ, start_response: StartResponse) -> StartResponse:
-        """`start_response` that keeps the full stack's header list of a 200 or 304 as the route's template."""
-        scheme, path = _scheme(environ), environ.get("PATH_INFO", "")
+    def _learn(self, route: LaneRoute, answer: Answer, environ: Environ, start_response: StartResponse) -> list[bytes]:
+        """Let the full stack answer the request the lane was ready to answer; when the two agree (status, the
+        route's own headers, body) and no cookie is set, keep the full stack's header list as the template."""
+        seen: dict[str, Any] = {}
 
-        def learn(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            code = int(status.split(" ", 1)[0])
-            names = {name.lower() for name, _ in headers}
-            if code in (200, 304) and "set-cookie" not in names:
-                kept = [
-                    (name, None if name.lower() in _PER_ANSWER or name.lower() in route.own_headers else value)
-                    for name, value in headers
-                ]
-                own = frozenset(names & route.own_headers)
-                self.templates[(route.name, code, scheme)] = Template(status, kept, f"/{resolve(path).route}", own)
+        def keep(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            seen.update(status=status, headers=headers)
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
-        return learn
+        result = self.application(environ, keep)
+        try:
+            body = b"".join(result)
+        finally:
+            getattr(result, "close", lambda: None)()
+        status, headers = seen["status"], seen["headers"]
+        names = {name.lower(): value for name, value in headers}
+        own = {name.lower(): value for name, value in answer.headers.items()}
+        agreed = int(status.split(" ", 1)[0]) == answer.status and body == answer.body and "set-cookie" not in names
+        if agreed and all(names.get(name) == value for name, value in own.items()):
+            kept = [
+                (name, None if name.lower() in _PER_ANSWER or name.lower() in own else value) for name, value in headers
+            ]
+            route_label = f"/{resolve(environ['PATH_INFO']).route}"
+            self.templates[(route.name, answer.status, _scheme(environ))] = Template(
+                status, kept, route_label, frozenset(own)
+            )
+        elif int(status.split(" ", 1)[0]) == answer.status:
+            logger.warning("hot lane: route %s answered otherwise than the full stack; not replayed", route.name)
+        return [body]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import sys
 
 import pytest
@@ -18,7 +19,7 @@ from config.wsgi import django_application
 from configurations import services
 from configurations.lane import ROUTES as CONFIGURATION_ROUTES
 from core import cache as core_cache
-from core.lane import HotLane
+from core.lane import Answer, HotLane, LaneRoute
 from core.throttles import UserThrottle
 from health.metrics import REQUESTS
 from tests.configurations.paths import RESOLVED, entry_url
@@ -96,8 +97,10 @@ def _row_query(sql: str) -> bool:
 
 
 def _answered_twice(lane, full_stack, path, headers):
-    """The full stack's answer (which the lane learns), then the lane's own, which reaches no Django and no row
-    (the embedded mode's cache is a table, where config.wsgi gives the lane no route)."""
+    """The full stack's answer (the first fills this process's memory, the second is the lane's lesson), then
+    the lane's own, which reaches no Django and no row (the embedded mode's cache is a table, where config.wsgi
+    gives the lane no route)."""
+    get(lane, path, headers)
     first = get(lane, path, headers)
     calls = full_stack.calls
     with CaptureQueriesContext(connection) as queries:
@@ -301,3 +304,15 @@ def test_lane__https__learns_its_own_headers(lane, full_stack, editor_bearer, se
     assert full_stack.calls == calls + 1  # the https answer is learnt once, then replayed
     assert "Strict-Transport-Security" in dict(again[1])
     assert _comparable(again[1]) == _comparable(first[1])
+
+
+def test_lane__its_answer_differs_from_the_full_stacks__never_replayed(full_stack, editor_bearer, caplog):
+    wrong = LaneRoute("users-me", re.compile(r"/api/v1/users/me/"), lambda environ: Answer(200, {}, b"{}"), frozenset())
+    lane = HotLane(full_stack, [wrong])
+
+    with caplog.at_level(logging.WARNING, logger="core.lane"):
+        answers = [get(lane, ME_URL, editor_bearer) for _ in range(3)]
+
+    assert full_stack.calls == 3
+    assert all(status == 200 and body != b"{}" for status, _, body in answers)
+    assert "answered otherwise than the full stack" in caplog.text
