@@ -36,17 +36,25 @@ _BODIES: dict[tuple[str, str], bytes] = {}
 _BODIES_MAX = 4096
 
 
-def bearer_principal(environ: Environ, view: type, prefetch: list[str]) -> tuple[Principal, dict[str, Any]] | None:
-    """The principal of the request's login access token, with the values of `prefetch` read in the same round
-    trip, when the session's cached state is current and the per-user throttle of `view` lets it through."""
+def bearer_session(environ: Environ) -> tuple[str, str] | None:
+    """(user id, session id) of the request's login access token, checked as the full stack checks it; None
+    for no token, an invalid one, or an OAuth token (its scopes are the full stack's to check)."""
     try:
         raw = _AUTHENTICATION.get_raw_token(environ.get("HTTP_AUTHORIZATION", "").encode("iso-8859-1"))
         token = _AUTHENTICATION.get_validated_token(raw) if raw is not None else None
     except (AuthenticationFailed, UnicodeEncodeError):
         return None
-    if token is None or isinstance(token, OAuthAccessToken):  # no bearer token, or an OAuth one (scopes apply)
+    if token is None or isinstance(token, OAuthAccessToken):
         return None
-    user_id, session_id = str(token[api_settings.USER_ID_CLAIM]), str(token[SESSION_CLAIM])
+    return str(token[api_settings.USER_ID_CLAIM]), str(token[SESSION_CLAIM])
+
+
+def live_principal(
+    environ: Environ, view: type, session: tuple[str, str], prefetch: list[str]
+) -> tuple[Principal, dict[str, Any]] | None:
+    """The principal of the `session` (from `bearer_session`), with the values of `prefetch` read in the same
+    round trip, when its cached state is current and the per-user throttle of `view` lets the request through."""
+    user_id, session_id = session
     hit = view_hit(view, UserThrottle, user_id)
     try:
         values = read_and_hit(environ, [*session_keys(session_id), *prefetch], hit)
@@ -58,6 +66,12 @@ def bearer_principal(environ: Environ, view: type, prefetch: list[str]) -> tuple
     if principal is None or str(principal.pk) != user_id or not principal.is_active:
         return None
     return principal, values
+
+
+def bearer_principal(environ: Environ, view: type, prefetch: list[str]) -> tuple[Principal, dict[str, Any]] | None:
+    """`live_principal` of the request's login access token."""
+    session = bearer_session(environ)
+    return live_principal(environ, view, session, prefetch) if session is not None else None
 
 
 def users_me(environ: Environ) -> Answer | None:
