@@ -18,6 +18,8 @@ from accounts.lane import ROUTES as ACCOUNT_ROUTES
 from config.wsgi import django_application
 from configurations import services
 from configurations.lane import ROUTES as CONFIGURATION_ROUTES
+from configurations.members import member_add
+from configurations.models import NamespaceRole
 from core import cache as core_cache
 from core.lane import Answer, HotLane, LaneRoute
 from core.throttles import UserThrottle
@@ -316,3 +318,16 @@ def test_lane__its_answer_differs_from_the_full_stacks__never_replayed(full_stac
     assert full_stack.calls == 3
     assert all(status == 200 and body != b"{}" for status, _, body in answers)
     assert "answered otherwise than the full stack" in caplog.text
+
+
+def test_entry__a_members_read__always_the_full_stack(lane, full_stack, user, make_entry, environment, editor):
+    user.groups.clear()  # no global role: the namespace membership alone lets the user read
+    user.save()
+    member_add(namespace=environment.namespace, user_id=user.pk, role=NamespaceRole.VIEWER, actor=editor)
+    make_entry("timeout", 30)
+    headers = {"Authorization": f"Bearer {login(user).access}"}
+
+    statuses = [get(lane, entry_url("timeout"), headers)[0] for _ in range(3)]
+
+    assert statuses == [200, 200, 200]
+    assert full_stack.calls == 3
