@@ -18,7 +18,9 @@ def test_two_instances__logout_through_a__access_token_refused_by_b_on_the_next_
     tokens = login(user, REMOTE_ADDR=OWN_ADDRESS)
     headers = bearer(tokens.access)
     with gunicorn_server() as a, gunicorn_server() as b:
-        assert requests.get(f"{b}{ME_URL}", headers=headers, timeout=10).status_code == 200  # B has it cached
+        # B has it cached; the third answer is the hot lane's own (core.lane), which also meets the revocation
+        for _ in range(3):
+            assert requests.get(f"{b}{ME_URL}", headers=headers, timeout=10).status_code == 200
 
         logout = requests.post(
             f"{a}/api/v1/auth/logout/", json={"refresh": tokens.refresh}, headers=headers, timeout=10

@@ -38,6 +38,8 @@ def test_two_instances__write_through_a__resolved_and_entry_through_b_new_at_onc
             assert fresh.status_code == 200
             assert fresh.json() == {"timeout": value}
             assert fresh.headers["ETag"] != old.headers["ETag"]
+            again = requests.get(f"{b}{RESOLVED}", headers=machine, timeout=10)  # from the second round: the lane's
+            assert (again.json(), again.headers["ETag"]) == ({"timeout": value}, fresh.headers["ETag"])
             old = fresh
             on_b = requests.get(f"{b}{entry_url('timeout')}", headers=human, timeout=10)
             assert (on_b.json()["value"], on_b.headers["ETag"]) == (value, written.headers["ETag"])
