@@ -13,6 +13,9 @@ PATCH (If-Match: *) against the bare insert and update.
 Needs PostgreSQL and Redis (DATABASE_URL / REDIS_URL name the servers; two throw-away databases,
 `<name>_bench_hot` and `<name>_bench_bare`, are created and dropped) and wrk. The per-ip and per-user
 rates are raised (wrk is one client), the throttles still count every request.
+
+`BENCH_HOT_ONLY` (comma-separated, case-insensitive substrings of the target names, e.g. `PATCH,POST`)
+measures only the targets whose name contains one of them; unset, all of them.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ ROUNDS = int(os.environ.get("BENCH_HOT_ROUNDS", "3"))
 SECONDS = int(os.environ.get("BENCH_HOT_SECONDS", "5"))
 WORKERS = int(os.environ.get("WEB_CONCURRENCY", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_HOT_CONNECTIONS", str(2 * WORKERS)))
+ONLY = [part.strip().lower() for part in os.environ.get("BENCH_HOT_ONLY", "").split(",") if part.strip()]
 EMAIL, PASSWORD = "bench-hot@example.com", "bench-hot-Passw0rd-2026"  # nosec B105 - a throw-away instance
 NS = "/api/v1/namespaces/bench/environments"
 POST_SCRIPT = """
@@ -242,6 +246,13 @@ def _targets(ours: str, bare: str, token: str, keys: dict[str, str], etags: dict
     ]
 
 
+def _selected(targets: list[Target]) -> list[Target]:
+    chosen = [target for target in targets if not ONLY or any(part in target.name.lower() for part in ONLY)]
+    if not chosen:
+        raise RuntimeError(f"BENCH_HOT_ONLY={','.join(ONLY)} names no target of {[t.name for t in targets]}")
+    return chosen
+
+
 def _capture(ours: str, bare_dir: Path, token: str, keys: dict[str, str]) -> dict[str, str]:
     """Store what the project answers as the bare project's bytes; returns the resolved ETags."""
     bearer = {"Authorization": f"Bearer {token}"}
@@ -370,7 +381,7 @@ def run() -> list[Result]:
                 )
             )
             bare = f"http://127.0.0.1:{bare_port}"
-            targets = _targets(ours, bare, token, keys, etags, work)
+            targets = _selected(_targets(ours, bare, token, keys, etags, work))
             _measure(targets)
         finally:
             for process in servers:
