@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from audit.chain import HASHED_FIELDS, compute_hash, hash_sql, normalize_ip, normalize_json
+from audit.chain import HASHED_FIELDS, compute_hash, normalize_ip, normalize_json
 from audit.context import current_request
 from audit.models import ActorType, AuditChainHead, AuditCheckpoint, AuditEvent
 from audit.redaction import scrub_text, strip_secrets
@@ -149,29 +149,19 @@ def _append(
 
 
 _SEAL_BATCH = 500
-# The database hashes the event it seals (audit.chain.hash_sql), exactly as audit_verify recomputes it.
-_PG_SEAL = f"""
-UPDATE audit_auditevent SET seq = sealed.seq, prev_hash = sealed.prev_hash,
-    hash = {hash_sql("audit_auditevent", "sealed.seq", "sealed.prev_hash")}
-FROM (SELECT %s::bigint AS seq, %s::text AS prev_hash) AS sealed
-WHERE audit_auditevent.id = %s AND audit_auditevent.hash IS NULL
-RETURNING audit_auditevent.hash
-"""  # noqa: S608  # nosec B608 - constant SQL fragments, values are parameters
 
 
 def _seal_one(event_id: int, seq: int, prev_hash: str) -> str:
+    """SQLite's seal of one event (PostgreSQL seals in audit_seal_pending(), hashing in the database)."""
+    fields = AuditEvent.objects.filter(pk=event_id).values(*HASHED_FIELDS).get()
+    fields.update(seq=seq, prev_hash=prev_hash)
+    digest = compute_hash(fields)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(_PG_SEAL, [seq, prev_hash, event_id])
-            return cursor.fetchone()[0]
-        fields = AuditEvent.objects.filter(pk=event_id).values(*HASHED_FIELDS).get()
-        fields.update(seq=seq, prev_hash=prev_hash)
-        digest = compute_hash(fields)
         cursor.execute(
             "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s AND hash IS NULL",
             [seq, prev_hash, digest, event_id],
         )
-        return digest
+    return digest
 
 
 def events_seal() -> int:
@@ -179,8 +169,13 @@ def events_seal() -> int:
 
     Runs right after the commit of every transaction that recorded (on_commit) in a short transaction of its
     own that takes no other lock; audit_verify runs it first too, so an event whose process died between
-    its commit and its seal is sealed late rather than never.
+    its commit and its seal is sealed late rather than never. On PostgreSQL that transaction is one
+    statement, `audit_seal_pending()` (migration 0005): the same steps as below without their round trips.
     """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT audit_seal_pending()")
+            return cursor.fetchone()[0]
     sealed = 0
     with transaction.atomic():
         head = _lock_head()

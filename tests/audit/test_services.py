@@ -147,3 +147,26 @@ def test_record__unknown_actor_type__value_error():
 
     with pytest.raises(ValueError):
         record("test.event.recorded", actor=SimpleNamespace(pk=1, audit_actor_type="robot"))
+
+
+def test_seal_function__hashes_as_audit_chain_says():
+    """Migration 0005 spells out the hash expression (a migration is history): it must stay the chain's."""
+    from importlib import import_module
+
+    from audit.chain import hash_sql
+
+    migration = import_module("audit.migrations.0005_seal_function")
+
+    assert hash_sql("audit_auditevent", "v_seq", "v_hash") in migration.SEAL_FUNCTION
+
+
+def test_events_seal__several_pending__chained_in_id_order_head_moved(user):
+    with transaction.atomic():
+        events = [record("test.pending.event", actor=user) for _ in range(3)]
+
+    sealed_events = sealed(*events)
+
+    assert [event.seq for event in sealed_events] == [sealed_events[0].seq + n for n in range(3)]
+    assert [event.prev_hash for event in sealed_events[1:]] == [event.hash for event in sealed_events[:2]]
+    assert all(event.hash == compute_hash(vars(event)) for event in sealed_events)
+    assert AuditChainHead.objects.get().last_seq == sealed_events[-1].seq
