@@ -18,7 +18,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from audit.services import record
-from configurations import access, events
+from configurations import access, events, selectors
 from configurations.authentication import forget_keys, hash_key
 from configurations.crypto import encrypt_value, rotate_token, stored_value
 from configurations.models import ApiKey, Entry, EntryVersion, Environment, Namespace
@@ -29,6 +29,8 @@ from core.errors import ConflictError, NotFoundError, PermissionDeniedError, Pre
 # The actor of operator commands (import, key rotation): not a user, recorded as "system".
 SYSTEM_ACTOR = SimpleNamespace(pk="manage.py", audit_actor_type="system")
 ENTRY_FIELDS = ("value_type", "schema", "description", "secret")
+# What an update or a rollback may change (never the environment, the key or created_at).
+ENTRY_WRITE_FIELDS = [*ENTRY_FIELDS, "value", "value_encrypted", "version", "updated_by", "updated_at"]
 
 
 def _user(actor: Any) -> Any:
@@ -255,14 +257,21 @@ def entry_create(
     )
 
 
-def _lock(entry: Entry, if_match: list[str] | None) -> Entry:
-    """Lock the row, then compare: the check and the write are one step, so one of N racing writers wins."""
-    try:
-        locked = Entry.objects.select_for_update(of=("self",)).select_related("environment__namespace").get(pk=entry.pk)
-    except Entry.DoesNotExist:
-        raise NotFoundError("No such entry.") from None
-    if if_match is not None and "*" not in if_match and locked.etag not in if_match:
+def _lock(if_match: list[str] | None, **lookup: Any) -> Entry | None:
+    """Lock the row (with its environment and namespace), then compare: the check and the write are one
+    step, so one of N racing writers wins. None when no entry matches `lookup`."""
+    locked = (
+        Entry.objects.select_for_update(of=("self",)).select_related("environment__namespace").filter(**lookup).first()
+    )
+    if locked is not None and if_match is not None and "*" not in if_match and locked.etag not in if_match:
         raise PreconditionFailedError("The entry has changed since that ETag; GET it again.")
+    return locked
+
+
+def _lock_loaded(entry: Entry, if_match: list[str] | None) -> Entry:
+    locked = _lock(if_match, pk=entry.pk)
+    if locked is None:
+        raise NotFoundError("No such entry.")
     return locked
 
 
@@ -304,7 +313,30 @@ def entry_update(
     change_request: Any = None,
 ) -> Entry:
     """Apply `fields` (any of value, value_type, schema, description, secret) as a new version."""
-    entry = _lock(entry, if_match)
+    return _update_locked(_lock_loaded(entry, if_match), fields, actor, request, change_request)
+
+
+@transaction.atomic
+def entry_update_by_path(
+    *,
+    namespace_slug: str,
+    environment_slug: str,
+    key: str,
+    if_match: list[str] | None,
+    fields: Mapping[str, Any],
+    actor: Any,
+    request: Any = None,
+) -> Entry:
+    """entry_update of the entry at this URL, found and locked in one query (the hot write: no read of
+    the environment or the entry before the lock)."""
+    entry = _lock(if_match, environment__namespace__slug=namespace_slug, environment__slug=environment_slug, key=key)
+    if entry is None:  # which part is missing decides the message
+        selectors.environment_get(namespace_slug=namespace_slug, slug=environment_slug)
+        raise NotFoundError("No such entry.")
+    return _update_locked(entry, fields, actor, request, None)
+
+
+def _update_locked(entry: Entry, fields: Mapping[str, Any], actor: Any, request: Any, change_request: Any) -> Entry:
     _ensure_blind_write(entry, fields, actor)
     _direct_write_allowed(entry.environment, change_request)
     before = _snapshot(entry)
@@ -317,7 +349,7 @@ def entry_update(
     _set_value(entry, after["value"])
     entry.version += 1
     entry.updated_by = _user(actor)
-    entry.save()
+    entry.save(update_fields=ENTRY_WRITE_FIELDS)
     changes = _diff(before, after)
     return _committed(
         entry, EntryVersion.Change.UPDATED, "config.entry.updated", changes, actor, request, change_request
@@ -327,7 +359,7 @@ def entry_update(
 @transaction.atomic
 def entry_rollback(*, entry: Entry, version: int, if_match: list[str] | None, actor: Any, request: Any = None) -> Entry:
     """A new version carrying version `version`'s value (and type); history is never rewritten."""
-    entry = _lock(entry, if_match)
+    entry = _lock_loaded(entry, if_match)
     _direct_write_allowed(entry.environment, None)
     source = entry.versions.filter(version=version).first()
     if source is None:
@@ -341,7 +373,7 @@ def entry_rollback(*, entry: Entry, version: int, if_match: list[str] | None, ac
     _set_value(entry, value)
     entry.version += 1
     entry.updated_by = _user(actor)
-    entry.save()
+    entry.save(update_fields=ENTRY_WRITE_FIELDS)
     changes = {"version": {"from": previous, "to": entry.version}, "restored_version": version}
     return _committed(entry, EntryVersion.Change.ROLLED_BACK, "config.entry.rolled_back", changes, actor, request)
 
@@ -352,7 +384,7 @@ def entry_delete(
 ) -> None:
     """Delete the entry; its versions stay (entry set to NULL) for the record, closed by a tombstone that
     says when (time travel: configurations.history)."""
-    entry = _lock(entry, if_match)
+    entry = _lock_loaded(entry, if_match)
     _direct_write_allowed(entry.environment, change_request)
     metadata = {**_location(entry.environment), "entry": entry.key}
     if change_request is not None:

@@ -309,11 +309,22 @@ class EntryViewSet(ConfigurationViewSet):
         return self._write(request, key, EntryPatchInputSerializer)
 
     def _write(self, request: Request, key: str, serializer_class: type) -> Response:
-        entry = selectors.entry_get(environment=self.environment(), key=key)
-        if_match = _if_match(request)
-        fields = validated(serializer_class, request)
-        entry = services.entry_update(
-            entry=entry, if_match=if_match, fields=fields, actor=request.user, request=request
+        try:
+            if_match = _if_match(request)
+            fields = validated(serializer_class, request)
+        except Exception:
+            # The entry is looked up only under its lock (the service), but a missing one is 404 before a
+            # missing If-Match (428) or a bad body (400): that costs the look-up on the error path alone.
+            selectors.entry_get(environment=self.environment(), key=key)
+            raise
+        entry = services.entry_update_by_path(
+            namespace_slug=self.kwargs["ns"],
+            environment_slug=self.kwargs["env"],
+            key=key,
+            if_match=if_match,
+            fields=fields,
+            actor=request.user,
+            request=request,
         )
         return self._entry_response(entry)
 

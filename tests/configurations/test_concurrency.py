@@ -47,3 +47,42 @@ def test_entry_update__50_parallel_puts_same_if_match__one_200_rest_412_one_new_
     assert versions == [2, 1]
     entry.refresh_from_db()
     assert entry.version == 2 and 100 <= entry.value < 100 + WRITERS
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_entry_patch__parallel_if_match_star__no_update_lost(editor, make_entry):
+    """If-Match: * skips the version check, so only the row lock (taken by the URL's look-up) orders them."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks")
+    entry = make_entry("timeout", 30)
+    writers = 20
+    barrier = threading.Barrier(writers)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def write(value: int) -> None:
+        from django.db import connection as thread_connection
+
+        client = APIClient()
+        client.force_authenticate(editor)
+        try:
+            barrier.wait(timeout=30)
+            response = client.patch(entry_url("timeout"), {"value": value}, format="json", HTTP_IF_MATCH="*")
+            with lock:
+                statuses.append(response.status_code)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=write, args=(100 + n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert statuses == [200] * writers
+    versions = list(EntryVersion.objects.filter(entry=entry).order_by("version").values_list("version", "value"))
+    assert [version for version, _ in versions] == list(range(1, writers + 2))
+    assert sorted(value for _, value in versions[1:]) == list(range(100, 100 + writers))
+    entry.refresh_from_db()
+    assert (entry.version, entry.value) == (writers + 1, versions[-1][1])

@@ -1,6 +1,10 @@
 """Entries through the HTTP API: types and schemas, ETag/If-Match, history, rollback, masking."""
 
+import re
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from configurations.models import Entry, EntryVersion
@@ -284,3 +288,55 @@ def test_entry_create__environment_and_author_not_looked_up_again(editor_client,
 
     assert response.status_code == 201
     assert not [query for query in queries.captured_queries if query["sql"].startswith('SELECT 1 AS "a"')]
+
+
+STAR = {"HTTP_IF_MATCH": "*"}
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "body", "detail"),
+    [
+        (entry_url("nope"), {}, {"value": 1}, "No such entry."),
+        (entry_url("nope"), STAR, {"value": 1, "unknown": 2}, "No such entry."),
+        (entry_url("nope"), STAR, {"value": 1}, "No such entry."),
+        ("/api/v1/namespaces/billing/environments/nope/entries/timeout/", {}, {"value": 1}, "No such environment."),
+        ("/api/v1/namespaces/x/environments/production/entries/timeout/", STAR, {"value": 1}, "No such environment."),
+    ],
+)
+def test_entry_patch__missing_entry__404_before_428_and_400(editor_client, entry, path, headers, body, detail):
+    response = editor_client.patch(path, body, **headers)
+
+    assert response.status_code == 404
+    assert response.json()["detail"] == detail
+
+
+def _statement(sql: str) -> str:
+    """A query's verb and first table, e.g. 'SELECT configurations_entry FOR UPDATE'."""
+    tables = re.findall(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql)
+    shape = f"{sql.split(None, 1)[0]} {tables[0]}" if tables else sql.strip()
+    return shape + (" FOR UPDATE" if re.search(r"\bFOR UPDATE\b", sql) else "")
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_entry_patch__if_match_star__one_locking_read_and_one_statement_seal(editor_client, make_entry):
+    if connection.vendor != "postgresql":
+        pytest.skip("the statements are PostgreSQL's (the embedded mode seals in Python)")
+    entry = make_entry("timeout", 30)
+    make_entry("warm", 1)
+    editor_client.patch(entry_url("warm"), {"value": 2}, HTTP_IF_MATCH="*")  # permissions, principal
+    with CaptureQueriesContext(connection) as queries:
+        response = editor_client.patch(entry_url("timeout"), {"value": 31}, HTTP_IF_MATCH="*")
+
+    assert response.status_code == 200
+    assert [_statement(query["sql"]) for query in queries.captured_queries] == [
+        "BEGIN",
+        "SELECT configurations_entry FOR UPDATE",  # found by its URL, with environment and namespace
+        "UPDATE configurations_entry",
+        "INSERT configurations_entryversion",
+        "INSERT audit_auditevent",
+        "SELECT webhooks_webhook",
+        "COMMIT",
+        "SELECT audit_seal_pending()",  # the seal: a transaction of its own, one statement
+    ]
+    assert AuditEvent.objects.get(action="config.entry.updated", target_id=str(entry.pk)).hash
