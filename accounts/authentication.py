@@ -45,7 +45,7 @@ class SessionJWTAuthentication(JWTAuthentication):
             return validated_token.user
         user_id = str(validated_token.get(api_settings.USER_ID_CLAIM))
         request = getattr(self, "request", None)
-        prefetch = view_prefetch_keys(request, api_key=False) if request is not None else []
+        prefetch = view_prefetch_keys(request, api_key=False, user_id=user_id) if request is not None else []
         user = session_principal(str(validated_token[SESSION_CLAIM]), request, user_id, prefetch)
         if user is None:
             raise AuthenticationFailed("The session of this token has ended.", code="session_revoked")

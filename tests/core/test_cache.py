@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.db import OperationalError
+from django.core.cache import cache
+from django.db import OperationalError, transaction
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -63,3 +64,43 @@ def test_cache_errors__one_tuple__used_by_the_error_handling():
     from core.dependencies import DEPENDENCY_ERRORS
 
     assert set(CACHE_ERRORS) <= set(DEPENDENCY_ERRORS)
+
+
+@pytest.mark.django_db
+def test_storable_marker__the_one_read__else_a_new_one_added():
+    assert cache_layer.storable_marker("m:read", {"m:read": "seen"}, 60) == "seen"
+    added = cache_layer.storable_marker("m:new", {}, 60)
+    assert added and cache.get("m:new") == added
+
+
+@pytest.mark.django_db
+def test_storable_marker__another_set_one_first__nothing_to_store_under():
+    cache.set("m:raced", "theirs")
+
+    assert cache_layer.storable_marker("m:raced", {}, 60) == ""
+    assert cache.get("m:raced") == "theirs"
+
+
+@pytest.mark.django_db
+def test_replace_marker_on_commit__after_the_commit_only__the_callable_first(django_capture_on_commit_callbacks):
+    cache.set("m:key", "old")
+    seen = []
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        cache_layer.replace_marker_on_commit("m:key", 60, also=lambda: seen.append(cache.get("m:key")))
+        assert cache.get("m:key") == "old"
+
+    assert seen == ["old"]
+    assert cache.get("m:key") not in (None, "old")
+
+
+def test_view_prefetch_keys__user_id__on_the_request_for_the_hook():
+    class View:
+        def prefetch_cache_keys(self, kwargs, *, api_key):
+            return [f"k:{kwargs['ns']}:{request.credential_user_id}:{api_key}"]
+
+    class Request:
+        parser_context = {"view": View(), "kwargs": {"ns": "n"}}
+
+    request = Request()
+
+    assert cache_layer.view_prefetch_keys(request, api_key=False, user_id="u1") == ["k:n:u1:False"]
