@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from downloads.blobs import delete_blob, files_storage, hash_stream, local_path
 from downloads.models import Download, DownloadStatus, File, FileLink
+from downloads.services import file_list_changed
 
 BLOB_ROOT = "blobs"
 
@@ -86,4 +87,5 @@ def file_verify(file: File) -> bool:
         return matches
     file.corrupted_at = None if matches else timezone.now()
     File.objects.filter(pk=file.pk).update(corrupted_at=file.corrupted_at)
+    file_list_changed(owner_id=file.owner_id)  # an update() sends no signal (downloads.apps)
     return matches

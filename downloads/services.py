@@ -15,7 +15,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from audit.services import record
+from core.cache import replace_marker_on_commit
 from core.errors import ApplicationError, ConflictError, PayloadTooLargeError, PreconditionFailedError, ValidationError
+from downloads import selectors
 from downloads.blobs import (
     BlobWriter,
     ContentHasher,
@@ -98,6 +100,18 @@ def _file_insert(
         request=request,
     )
     return file
+
+
+def file_list_changed(*, owner_id: object) -> None:
+    """After the current transaction commits, every remembered copy of the owner's file list is stale: this
+    process drops its own and replaces the owner's marker for every other (downloads.selectors). Runs for each
+    write of a File row: saves and deletes (cascades included) through downloads.apps, queryset updates where
+    they are made."""
+    replace_marker_on_commit(
+        selectors.file_list_marker_key(owner_id),
+        selectors.FILE_LIST_MARKER_TTL,
+        also=lambda: selectors.file_list_forget(owner_id),
+    )
 
 
 class _LocalSource(DjangoFile):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -11,9 +12,11 @@ from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core import cache
 from core.errors import ApplicationError, PreconditionFailedError
 from core.schema import problem
 from core.views import ApiViewSet, validated
@@ -97,10 +100,45 @@ class FileViewSet(BytesNegotiationMixin, ApiViewSet):
             request.upload_handlers = [StoringUploadHandler(request)]
         return super().initialize_request(request, *args, **kwargs)
 
+    def prefetch_cache_keys(self, kwargs: dict[str, str], *, api_key: bool) -> list[str]:
+        """The plain list (no query string) of a Bearer token's user: their file-list marker, read in the
+        authentication's round trip (core.cache.view_prefetch_keys)."""
+        user_id = getattr(self.request, "credential_user_id", "")
+        if self.action != "list" or api_key or not user_id or self.request.META.get("QUERY_STRING"):
+            return []
+        return [selectors.file_list_marker_key(user_id)]
+
     @extend_schema(summary="The caller's files", responses={200: FileOutputSerializer(many=True)})
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request) -> Response | HttpResponse:
+        marker = self._plain_list_marker(request)
+        if marker is not None:
+            return self._plain_list(request, marker)
         page = self.paginate_queryset(selectors.file_list_for(user=request.user))
         return self.get_paginated_response(FileOutputSerializer(page, many=True).data)
+
+    def _plain_list_marker(self, request: Request) -> str | None:
+        """The marker to remember the plain list under ("": remember nothing), or None unless this is the plain
+        list: the caller's own files, page 1 as plain JSON, their marker read by the authentication."""
+        prefetched = getattr(request, "prefetched_cache", None)
+        if prefetched is None or request.META.get("QUERY_STRING") or selectors.manages_all(request.user):
+            return None
+        owner_id = str(request.user.pk)
+        if owner_id != getattr(request, "credential_user_id", None) or not _plain_json(request):
+            return None
+        key = selectors.file_list_marker_key(owner_id)
+        return cache.storable_marker(key, prefetched, selectors.FILE_LIST_MARKER_TTL)
+
+    def _plain_list(self, request: Request, marker: str) -> HttpResponse:
+        """The plain list's body as this process remembers it under the marker, else rendered (exactly as the
+        list's Response would render it) and remembered."""
+        owner_id, url = str(request.user.pk), request.build_absolute_uri()
+        body = selectors.remembered_file_list(owner_id, marker, url)
+        if body is None:
+            page = self.paginate_queryset(selectors.file_list_for(user=request.user))
+            data = self.get_paginated_response(FileOutputSerializer(page, many=True).data).data
+            body = request.accepted_renderer.render(data, request.accepted_media_type, self.get_renderer_context())
+            selectors.file_list_remember(owner_id, marker, url, body)
+        return HttpResponse(body, content_type=request.accepted_media_type)
 
     @extend_schema(
         summary="Upload a file (multipart/form-data, field `file`), streamed to storage",
@@ -164,6 +202,12 @@ class FileViewSet(BytesNegotiationMixin, ApiViewSet):
             request=request,
         )
         return Response(FileOutputSerializer(file).data)
+
+
+def _plain_json(request: Request) -> bool:
+    """JSON as the default renderer writes it: not another renderer, nor parameters such as `indent=4`."""
+    renderer = request.accepted_renderer
+    return type(renderer) is JSONRenderer and request.accepted_media_type == renderer.media_type
 
 
 def _has_preconditions(request: Request) -> bool:
