@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -38,7 +39,7 @@ from configurations.serializers import (
     NamespaceOutputSerializer,
     NamespaceUpdateInputSerializer,
 )
-from core.errors import PreconditionRequiredError
+from core.errors import ApplicationError, PreconditionRequiredError
 from core.permissions import PUBLIC
 from core.schema import problem
 from core.views import ApiViewSet, validated
@@ -312,7 +313,7 @@ class EntryViewSet(ConfigurationViewSet):
         try:
             if_match = _if_match(request)
             fields = validated(serializer_class, request)
-        except Exception:
+        except (ApplicationError, APIException):
             # The entry is looked up only under its lock (the service), but a missing one is 404 before a
             # missing If-Match (428) or a bad body (400): that costs the look-up on the error path alone.
             selectors.entry_get(environment=self.environment(), key=key)
