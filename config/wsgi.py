@@ -13,7 +13,9 @@ from django.conf import settings  # noqa: E402
 from accounts.lane import ROUTES as ACCOUNT_ROUTES  # noqa: E402 - needs the apps loaded
 from configurations.lane import ROUTES as CONFIGURATION_ROUTES  # noqa: E402
 from core.lane import HotLane  # noqa: E402
+from downloads.lane import ROUTES as FILE_ROUTES  # noqa: E402
 
 # Only with Redis does the lane need no database: the embedded mode's cache is the database, whose connections
 # only Django's request cycle opens and closes.
-application = HotLane(django_application, [*ACCOUNT_ROUTES, *CONFIGURATION_ROUTES] if settings.REDIS_URL else [])
+ROUTES = [*ACCOUNT_ROUTES, *CONFIGURATION_ROUTES, *FILE_ROUTES]
+application = HotLane(django_application, ROUTES if settings.REDIS_URL else [])

@@ -14,10 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from accounts.lane import ROUTES as ACCOUNT_ROUTES
-from config.wsgi import django_application
+from config.wsgi import ROUTES, django_application
 from configurations import services
-from configurations.lane import ROUTES as CONFIGURATION_ROUTES
 from configurations.members import member_add
 from configurations.models import NamespaceRole
 from core import cache as core_cache
@@ -25,7 +23,10 @@ from core.lane import Answer, HotLane, LaneRoute
 from core.throttles import UserThrottle
 from health.metrics import REQUESTS
 from tests.configurations.paths import RESOLVED, entry_url
+from tests.downloads.factories import make_file
 from tests.support.auth import ME_URL, login
+
+FILES_URL = "/api/v1/files/"
 
 pytestmark = pytest.mark.django_db(transaction=True)  # writes must commit: markers change on commit
 
@@ -48,7 +49,7 @@ def full_stack():
 
 @pytest.fixture
 def lane(full_stack):
-    return HotLane(full_stack, [*ACCOUNT_ROUTES, *CONFIGURATION_ROUTES])
+    return HotLane(full_stack, ROUTES)
 
 
 def get(application, path: str, headers: dict[str, str] | None = None, **environ_extra):
@@ -328,6 +329,41 @@ def test_entry__a_members_read__always_the_full_stack(lane, full_stack, user, ma
     headers = {"Authorization": f"Bearer {login(user).access}"}
 
     statuses = [get(lane, entry_url("timeout"), headers)[0] for _ in range(3)]
+
+    assert statuses == [200, 200, 200]
+    assert full_stack.calls == 3
+
+
+@pytest.fixture
+def owner_bearer(user) -> dict[str, str]:
+    make_file(owner=user, name="a.txt")
+    return {"Authorization": f"Bearer {login(user).access}"}
+
+
+def test_files__lane_answer__identical_to_the_full_stack(lane, full_stack, owner_bearer):
+    first, again = _answered_twice(lane, full_stack, FILES_URL, owner_bearer)
+
+    assert again[0] == first[0] == 200
+    assert _comparable(again[1]) == _comparable(first[1])
+    assert again[2] == first[2]
+    assert b'"a.txt"' in again[2]
+
+
+def test_files__after_an_upload__the_new_list_at_once(lane, owner_bearer, user):
+    for _ in range(3):
+        get(lane, FILES_URL, owner_bearer)
+    make_file(owner=user, name="b.txt")
+
+    _, _, body = get(lane, FILES_URL, owner_bearer)
+
+    assert b'"b.txt"' in body
+
+
+def test_files__an_admins_list__always_the_full_stack(lane, full_stack, admin_user):
+    make_file(owner=admin_user, name="a.txt")
+    headers = {"Authorization": f"Bearer {login(admin_user).access}"}
+
+    statuses = [get(lane, FILES_URL, headers)[0] for _ in range(3)]
 
     assert statuses == [200, 200, 200]
     assert full_stack.calls == 3
