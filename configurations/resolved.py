@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -180,28 +179,15 @@ def resolved_document(
 
 
 def storable_marker(namespace: str, environment: str, values: dict[str, Any]) -> str:
-    """The marker to store what is read from the database next under: the one in `values` (read from the
-    cache before), or a new one; "" (store nothing) when another instance set one first or the cache is down."""
-    marker = values.get(marker_key(namespace, environment))
-    if marker is None:
-        marker = _new_marker()
-        if not cache.add_value(marker_key(namespace, environment), marker, settings.CONFIG_RESOLVED_CACHE_TTL):
-            marker = ""  # another instance got there first (or the cache is down): serve, don't store
-    return marker
-
-
-def _new_marker() -> str:
-    return secrets.token_hex(8)
+    """The marker to store what is read from the database next under (core.cache.storable_marker)."""
+    return cache.storable_marker(marker_key(namespace, environment), values, settings.CONFIG_RESOLVED_CACHE_TTL)
 
 
 def invalidate_on_commit(environment: Environment) -> None:
     """After the current transaction commits, replace the environment's marker: every cached document
-    of it stops being served, on every instance, before the writer's response is sent."""
+    of it stops being served, on every instance, before the writer's response is sent; then wake the watchers
+    of every instance (configurations.watch)."""
     namespace, slug = environment.namespace.slug, environment.slug
     key = marker_key(namespace, slug)
-
-    def publish() -> None:
-        cache.set_value(key, _new_marker(), settings.CONFIG_RESOLVED_CACHE_TTL)
-        publish_change(namespace, slug)  # wakes the watchers of every instance (configurations.watch)
-
-    transaction.on_commit(publish)
+    cache.replace_marker_on_commit(key, settings.CONFIG_RESOLVED_CACHE_TTL)
+    transaction.on_commit(lambda: publish_change(namespace, slug))
