@@ -13,13 +13,10 @@ from tests.configurations.paths import entry_url
 WRITERS = 50
 
 
-@pytest.mark.postgres_only
-@pytest.mark.django_db(transaction=True)
-def test_entry_update__50_parallel_puts_same_if_match__one_200_rest_412_one_new_version(editor, make_entry):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks")
-    entry = make_entry("timeout", 30)
-    barrier = threading.Barrier(WRITERS)
+def _in_parallel(user, writers: int, send) -> list[int]:
+    """The statuses of `writers` threads released at once, each sending `send(client, value)` as `user` with a
+    value of its own (100, 101, ...) over its own database connection."""
+    barrier = threading.Barrier(writers)
     statuses: list[int] = []
     lock = threading.Lock()
 
@@ -27,20 +24,37 @@ def test_entry_update__50_parallel_puts_same_if_match__one_200_rest_412_one_new_
         from django.db import connection as thread_connection
 
         client = APIClient()
-        client.force_authenticate(editor)
+        client.force_authenticate(user)
         try:
             barrier.wait(timeout=30)
-            response = client.put(entry_url("timeout"), {"value": value}, format="json", HTTP_IF_MATCH=entry.etag)
+            response = send(client, value)
             with lock:
                 statuses.append(response.status_code)
         finally:
             thread_connection.close()
 
-    threads = [threading.Thread(target=write, args=(100 + n,)) for n in range(WRITERS)]
+    threads = [threading.Thread(target=write, args=(100 + n,)) for n in range(writers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    return statuses
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_entry_update__50_parallel_puts_same_if_match__one_200_rest_412_one_new_version(editor, make_entry):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks")
+    entry = make_entry("timeout", 30)
+
+    statuses = _in_parallel(
+        editor,
+        WRITERS,
+        lambda client, value: client.put(
+            entry_url("timeout"), {"value": value}, format="json", HTTP_IF_MATCH=entry.etag
+        ),
+    )
 
     assert Counter(statuses) == {200: 1, 412: WRITERS - 1}
     versions = list(EntryVersion.objects.filter(entry=entry).values_list("version", flat=True))
@@ -57,28 +71,12 @@ def test_entry_patch__parallel_if_match_star__no_update_lost(editor, make_entry)
         pytest.skip("needs PostgreSQL row locks")
     entry = make_entry("timeout", 30)
     writers = 20
-    barrier = threading.Barrier(writers)
-    statuses: list[int] = []
-    lock = threading.Lock()
 
-    def write(value: int) -> None:
-        from django.db import connection as thread_connection
-
-        client = APIClient()
-        client.force_authenticate(editor)
-        try:
-            barrier.wait(timeout=30)
-            response = client.patch(entry_url("timeout"), {"value": value}, format="json", HTTP_IF_MATCH="*")
-            with lock:
-                statuses.append(response.status_code)
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=write, args=(100 + n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    statuses = _in_parallel(
+        editor,
+        writers,
+        lambda client, value: client.patch(entry_url("timeout"), {"value": value}, format="json", HTTP_IF_MATCH="*"),
+    )
 
     assert statuses == [200] * writers
     versions = list(EntryVersion.objects.filter(entry=entry).order_by("version").values_list("version", "value"))
