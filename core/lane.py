@@ -29,7 +29,7 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from django.urls import resolve
 
-from core.middleware import log_request
+from core.middleware import log_request, route_label
 from core.net import resolve_client_ip
 from core.request_context import choose_request_id, reset_request_id, set_request_id
 from health.middleware import count_request
@@ -107,7 +107,7 @@ class HotLane:
             template = self.templates.get((route.name, answer.status, _scheme(environ)))
             own = {name.lower(): value for name, value in answer.headers.items()}
             if template is None or own.keys() != template.own:
-                return self._learn(route, answer, environ, start_response)
+                return self._learn(route, answer, own, environ, start_response)
             values = {"x-request-id": request_id, "content-length": str(len(answer.body)), **own}
             start_response(
                 template.status_line,
@@ -134,9 +134,12 @@ class HotLane:
                 return route, match.groupdict()
         return None, {}
 
-    def _learn(self, route: LaneRoute, answer: Answer, environ: Environ, start_response: StartResponse) -> list[bytes]:
-        """Let the full stack answer the request the lane was ready to answer; when the two agree (status, the
-        route's own headers, body) and no cookie is set, keep the full stack's header list as the template."""
+    def _learn(
+        self, route: LaneRoute, answer: Answer, own: dict[str, str], environ: Environ, start_response: StartResponse
+    ) -> list[bytes]:
+        """Let the full stack answer the request the lane was ready to answer (`answer`, whose own headers are
+        `own`, by lower-case name); when the two agree (status, own headers, body) and no cookie is set, keep the
+        full stack's header list as the template."""
         seen: dict[str, Any] = {}
 
         def keep(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -149,17 +152,16 @@ class HotLane:
         finally:
             getattr(result, "close", lambda: None)()
         status, headers = seen["status"], seen["headers"]
+        if int(status.split(" ", 1)[0]) != answer.status:
+            return [body]  # a refusal, a redirect...: nothing to learn from it
         names = {name.lower(): value for name, value in headers}
-        own = {name.lower(): value for name, value in answer.headers.items()}
-        agreed = int(status.split(" ", 1)[0]) == answer.status and body == answer.body and "set-cookie" not in names
-        if agreed and all(names.get(name) == value for name, value in own.items()):
-            kept = [
-                (name, None if name.lower() in _PER_ANSWER or name.lower() in own else value) for name, value in headers
-            ]
-            route_label = f"/{resolve(environ['PATH_INFO']).route}"
-            self.templates[(route.name, answer.status, _scheme(environ))] = Template(
-                status, kept, route_label, frozenset(own)
-            )
-        elif int(status.split(" ", 1)[0]) == answer.status:
+        if body != answer.body or "set-cookie" in names or any(names.get(n) != v for n, v in own.items()):
             logger.warning("hot lane: route %s answered otherwise than the full stack; not replayed", route.name)
+            return [body]
+        kept = [
+            (name, None if name.lower() in _PER_ANSWER or name.lower() in own else value) for name, value in headers
+        ]
+        self.templates[(route.name, answer.status, _scheme(environ))] = Template(
+            status, kept, route_label(resolve(environ["PATH_INFO"])), frozenset(own)
+        )
         return [body]

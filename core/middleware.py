@@ -12,6 +12,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.middleware import common
+from django.urls import ResolverMatch
 
 from core.dependencies import DEPENDENCY_ERRORS
 from core.net import client_ip
@@ -26,9 +27,13 @@ Handler = Callable[[HttpRequest], HttpResponse]
 DOCS_PREFIXES = ("/api/v1/docs/", "/api/v1/redoc/", "/admin/", "/static/")
 
 
-def _route(request: HttpRequest) -> str:
-    match = getattr(request, "resolver_match", None)
+def route_label(match: ResolverMatch | None) -> str:
+    """How logs and metrics name a request's route: its URL pattern (bounded), not the raw path."""
     return f"/{match.route}" if match and match.route else "<unmatched>"
+
+
+def _route(request: HttpRequest) -> str:
+    return route_label(getattr(request, "resolver_match", None))
 
 
 class RequestIDMiddleware:

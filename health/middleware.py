@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from core.middleware import route_label
 from health.metrics import LATENCY, REQUESTS
 
 
@@ -17,8 +18,7 @@ class RequestMetricsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = self.get_response(request)
-        match = getattr(request, "resolver_match", None)
-        route = f"/{match.route}" if match and match.route else "<unmatched>"
+        route = route_label(getattr(request, "resolver_match", None))
         count_request(request.method, route, response.status_code, started)
         return response
 
