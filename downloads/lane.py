@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from django.conf import settings
+from django.core.handlers.wsgi import WSGIRequest
 
 from accounts.lane import bearer_session, live_principal
 from core.lane import Answer, Environ, LaneRoute
@@ -14,17 +14,9 @@ from downloads import selectors
 from downloads.views import FileViewSet
 
 
-def _absolute_url(environ: Environ) -> str:
-    """The URL as `request.build_absolute_uri()` writes it for a plain request (the list's `next` link is built
-    from it); a request it would write otherwise just finds no remembered list."""
-    proxy = settings.SECURE_PROXY_SSL_HEADER
-    secure = environ.get("wsgi.url_scheme") == "https" or bool(proxy and environ.get(proxy[0]) == proxy[1])
-    return f"{'https' if secure else 'http'}://{environ.get('HTTP_HOST', '')}{environ.get('PATH_INFO', '')}"
-
-
 def files_for_owner(environ: Environ) -> Answer | None:
     session = bearer_session(environ)
-    if session is None or environ.get("SCRIPT_NAME"):
+    if session is None:
         return None
     marker_key = selectors.file_list_marker_key(session[0])
     authenticated = live_principal(environ, FileViewSet, session, [marker_key])
@@ -33,7 +25,9 @@ def files_for_owner(environ: Environ) -> Answer | None:
     principal, values = authenticated
     if selectors.manages_all(principal):
         return None  # an admin's list is everyone's files: the full stack's
-    body = selectors.remembered_file_list(session[0], values.get(marker_key), _absolute_url(environ))
+    # The list's `next` link is built from the absolute URL, so the remembered body is by URL: Django's own.
+    url = WSGIRequest(environ).build_absolute_uri()
+    body = selectors.remembered_file_list(session[0], values.get(marker_key), url)
     return Answer(200, {}, body, user_id=session[0]) if body is not None else None
 
 

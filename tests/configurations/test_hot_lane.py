@@ -367,3 +367,18 @@ def test_files__an_admins_list__always_the_full_stack(lane, full_stack, admin_us
 
     assert statuses == [200, 200, 200]
     assert full_stack.calls == 3
+
+
+def test_files__over_https__the_lane_answers_with_the_https_links(lane, full_stack, owner_bearer, user):
+    for n in range(60):  # a second page: the first page's `next` link is an absolute URL
+        make_file(owner=user, name=f"more-{n:02}.txt")
+    https = {"wsgi.url_scheme": "https"}
+    get(lane, FILES_URL, owner_bearer, **https)
+    first = get(lane, FILES_URL, owner_bearer, **https)
+    calls = full_stack.calls
+
+    again = get(lane, FILES_URL, owner_bearer, **https)
+
+    assert full_stack.calls == calls
+    assert again[2] == first[2]
+    assert b'"next":"https://testserver/api/v1/files/?page=2"' in again[2]
